@@ -1,0 +1,130 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ConflictError, ValidationError } from '../errors/app-error.ts';
+import type { PasswordHasher } from './password.ts';
+import type { UserRow, UsersRepository } from './users.repository.ts';
+
+export const LOGIN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+export interface User {
+  id: string;
+  login: string;
+  email: string | null;
+  displayName: string | null;
+  roles: string[];
+  authSource: string;
+  locked: boolean;
+  createdAt: string;
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    login: row.login,
+    email: row.email,
+    displayName: row.display_name,
+    roles: row.roles,
+    authSource: row.auth_source,
+    locked: row.locked,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export interface CreateUserInput {
+  login: string;
+  email?: string | null;
+  displayName?: string | null;
+  admin?: boolean;
+  /** Omitted: one is generated and returned once. */
+  password?: string;
+}
+
+export type AuthResult = { ok: true; user: UserRow } | { ok: false; lockedNow: boolean; userId?: string };
+
+/** A password a person can copy: 24 characters from a 62-letter alphabet (~143 bits). */
+export function generatePassword(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(48);
+  let out = '';
+  for (const b of bytes) {
+    if (b >= 248) continue; // 248 = 4 × 62: keeps the choice uniform
+    out += alphabet[b % 62];
+    if (out.length === 24) break;
+  }
+  return out.length === 24 ? out : generatePassword();
+}
+
+export function validatePassword(password: string): void {
+  if (password.length < 8) throw new ValidationError('password', 'must be at least 8 characters');
+  if (password.length > 1024) throw new ValidationError('password', 'must be at most 1024 characters');
+}
+
+export function createUsersService(deps: { repo: UsersRepository; hasher: PasswordHasher; lockoutThreshold: number; log: Logger }) {
+  const { repo, hasher, lockoutThreshold, log } = deps;
+  // Verified against when the login does not exist, so that both paths cost one hash.
+  let dummyHash: Promise<string> | undefined;
+  const dummy = () => (dummyHash ??= hasher.hash(randomBytes(16).toString('hex')));
+
+  async function create(input: CreateUserInput): Promise<{ user: User; password: string; generated: boolean }> {
+    if (!LOGIN_PATTERN.test(input.login)) {
+      throw new ValidationError('login', 'letters, digits and . _ @ + - only, starting with a letter or digit, at most 128');
+    }
+    if (input.email != null && !/^[^@\s]+@[^@\s]+$/.test(input.email)) throw new ValidationError('email', 'not an e-mail address');
+    const generated = input.password === undefined;
+    const password = input.password ?? generatePassword();
+    validatePassword(password);
+    const row = await repo.insert({
+      id: randomUUID(),
+      login: input.login,
+      email: input.email ?? null,
+      display_name: input.displayName ?? null,
+      password_hash: await hasher.hash(password),
+      roles: input.admin ? ['admin'] : [],
+    });
+    if (!row) throw new ConflictError(`a user with login "${input.login}" already exists`);
+    return { user: toUser(row), password, generated };
+  }
+
+  /**
+   * Checks a login and password. Every path costs one password hash and the caller gets no hint of
+   * which check failed; a locked account fails like a wrong password.
+   */
+  async function authenticate(login: string, password: string): Promise<AuthResult> {
+    const row = LOGIN_PATTERN.test(login) ? await repo.findByLogin(login) : undefined;
+    if (!row) {
+      await hasher.verify(await dummy(), password);
+      return { ok: false, lockedNow: false };
+    }
+    const good = await hasher.verify(row.password_hash, password);
+    if (row.locked) return { ok: false, lockedNow: false, userId: row.id };
+    if (!good) {
+      const after = await repo.recordFailure(row.id, lockoutThreshold);
+      const lockedNow = Boolean(after?.locked);
+      if (lockedNow) log.warn({ userId: row.id, failures: after?.failed_logins }, 'account locked after repeated failed logins');
+      return { ok: false, lockedNow, userId: row.id };
+    }
+    if (row.failed_logins > 0) await repo.resetFailures(row.id);
+    return { ok: true, user: row };
+  }
+
+  /** SPEC §3: on a first start with no users, an admin with a one-time password. */
+  async function ensureFirstAdmin(configuredPassword: string | undefined): Promise<{ login: string; password: string; generated: boolean } | null> {
+    if ((await repo.count()) > 0) return null;
+    const created = await create({ login: 'admin', admin: true, displayName: 'Administrator', password: configuredPassword }).catch((err) => {
+      // Another instance created it first.
+      if (err instanceof ConflictError) return null;
+      throw err;
+    });
+    return created && { login: created.user.login, password: created.password, generated: created.generated };
+  }
+
+  return {
+    create,
+    authenticate,
+    ensureFirstAdmin,
+    findById: repo.findById,
+    findByLogin: repo.findByLogin,
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

@@ -1,0 +1,48 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { AppContext } from './context.ts';
+import { registerErrorHandlers } from './errors/handler.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { assetsRoutes } from './interaction/assets.routes.ts';
+import { interactionRoutes } from './interaction/interaction.routes.ts';
+import { oobRoutes } from './interaction/oob.routes.ts';
+import { errorPage } from './interaction/views.ts';
+import oidcPlugin from './oidc/oidc.plugin.ts';
+
+export interface BuildOptions {
+  /** Server options owned by the process (TLS, HTTP/2, timeouts); see server.ts. */
+  server?: Partial<FastifyHttpOptions<never>> & Record<string, unknown>;
+}
+
+/** Builds the application. It never listens: server.ts does, and tests use `inject` or listen on port 0. */
+export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
+    bodyLimit: 64 * 1024,
+    requestIdHeader: 'x-request-id',
+    ...(options.server ?? {}),
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandlers(app, errorPage);
+  registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' });
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+
+  // Order: process probes, the provider, the people-facing pages, then our JSON APIs.
+  await app.register(healthRoutes, { db: ctx.db });
+  await app.register(oidcPlugin, { provider: ctx.oidc.provider, publicUrl: config.publicUrl });
+  await app.register(assetsRoutes);
+  await app.register(interactionRoutes, {
+    provider: ctx.oidc.provider,
+    users: ctx.users,
+    throttle: ctx.loginThrottle,
+    csrfKey: ctx.oidc.cookieKey,
+  });
+  await app.register(oobRoutes);
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { createContext } from '../context.ts';
+import { describeTarget, targetFromConfig } from '../db/connect.ts';
+import { installSignalHandlers, startServer } from '../server.ts';
+import { configFor } from './shared.ts';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('serve (what npm start runs)')
+    .action(async (_opts, cmd: Command) => {
+      const config = configFor(cmd);
+      const ctx = await createContext(config);
+      ctx.log.info({ database: describeTarget(targetFromConfig(config)) }, 'database ready');
+      const admin = await ctx.users.ensureFirstAdmin(config.adminPassword);
+      if (admin?.generated) {
+        // Printed once, to the terminal, never to the log stream.
+        process.stdout.write(
+          `\nCreated the first administrator.\n  login:    ${admin.login}\n  password: ${admin.password}\nThis password is shown once: keep it now.\n\n`,
+        );
+      } else if (admin) {
+        ctx.log.info({ login: admin.login }, 'created the first administrator with CELLS_AUTH_ADMIN_PASSWORD');
+      }
+      const server = await startServer(ctx);
+      installSignalHandlers(server, ctx.log);
+      ctx.log.info({ url: server.url, issuer: `${config.publicUrl}/oidc` }, 'cells-auth is serving');
+    });
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+// Every setting of the service. This schema is the only description of the configuration: the
+// defaults in config/default.yaml, the environment mapping in load.ts and the error messages at boot
+// all come from it.
+
+const duration = z.number().int().positive();
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:8080');
+
+const publicUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''))
+  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment');
+
+// TLS modes are a discriminated union: a wrong combination fails at boot naming the setting.
+export const tlsSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('none') }),
+  z.object({
+    mode: z.literal('file'),
+    certFile: z.string().min(1, 'required when tls.mode is file'),
+    keyFile: z.string().min(1, 'required when tls.mode is file'),
+  }),
+  z.object({
+    mode: z.literal('self'),
+    // Extra names and addresses for the leaf; the public URL's host is always included.
+    hosts: z.array(z.string().min(1)).default([]),
+  }),
+  z.object({
+    mode: z.literal('letsencrypt'),
+    email: z.email('an e-mail address is required for Let\'s Encrypt'),
+    acceptTos: z.literal(true, 'the ACME subscriber agreement must be accepted (tls.acceptTos: true)'),
+    // "production", "staging" or any ACME directory URL.
+    directory: z.union([z.literal('production'), z.literal('staging'), z.url()]).default('production'),
+    // Days before expiry at which a certificate is renewed.
+    renewDays: z.number().int().min(1).max(60).default(30),
+    // Port that answers HTTP-01 challenges (80 in production; tests use a high port).
+    httpChallengePort: z.number().int().min(1).max(65535).default(80),
+  }),
+]);
+
+export const configSchema = z.object({
+  publicUrl: publicUrl.default('http://localhost:8080'),
+  // Further public URLs this service is reachable under (the `#binds...#` placeholder).
+  extraPublicUrls: z.array(publicUrl).default([]),
+  bind: hostPort.default('0.0.0.0:8080'),
+  dataDir: z.string().min(1).default('./data'),
+  database: z
+    .object({
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+        .optional(),
+      poolSize: z.number().int().min(1).max(200).default(10),
+    })
+    .default({ poolSize: 10 }),
+  tls: tlsSchema.default({ mode: 'none' }),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .default({ level: 'info' }),
+  // Addresses (IPs or CIDRs) whose X-Forwarded-* headers are believed.
+  trustedProxies: z.array(z.string().min(1)).default([]),
+  ttl: z
+    .object({
+      accessToken: duration.default(600),
+      refreshToken: duration.default(60 * 24 * 3600),
+      idToken: duration.default(3600),
+      authorizationCode: duration.default(600),
+      session: duration.default(14 * 24 * 3600),
+      interaction: duration.default(3600),
+    })
+    .default({
+      accessToken: 600,
+      refreshToken: 60 * 24 * 3600,
+      idToken: 3600,
+      authorizationCode: 600,
+      session: 14 * 24 * 3600,
+      interaction: 3600,
+    }),
+  // Seconds during which a client's own parallel refreshes of one token are tolerated.
+  refreshGraceSeconds: z.number().int().min(0).max(300).default(5),
+  login: z
+    .object({
+      lockoutThreshold: z.number().int().min(1).default(10),
+      throttle: z
+        .object({
+          perAddress: z.number().int().min(1).default(30),
+          windowSeconds: z.number().int().min(1).default(300),
+        })
+        .default({ perAddress: 30, windowSeconds: 300 }),
+    })
+    .default({ lockoutThreshold: 10, throttle: { perAddress: 30, windowSeconds: 300 } }),
+  // Operator's clients file (JSON or YAML; our shape or Cells' `staticClients`).
+  clientsFile: z.string().min(1).optional(),
+  adminPassword: z.string().min(8, 'must be at least 8 characters').optional(),
+  // argon2id cost. The defaults are above OWASP's minimum (m=19 MiB, t=2, p=1).
+  password: z
+    .object({
+      memoryKiB: z.number().int().min(19456).default(19456),
+      iterations: z.number().int().min(2).default(2),
+      parallelism: z.number().int().min(1).default(1),
+    })
+    .default({ memoryKiB: 19456, iterations: 2, parallelism: 1 }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type TlsConfig = z.infer<typeof tlsSchema>;

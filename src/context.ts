@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
+import { createUsersRepository } from './accounts/users.repository.ts';
+import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { createClientsRepository } from './clients/clients.repository.ts';
+import { defaultClients } from './clients/default-clients.ts';
+import type { Config } from './config/schema.ts';
+import { connectDatabase, targetFromConfig, type DatabaseTarget, type DbHandle } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createAdapterFactory } from './oidc/adapter.ts';
+import { createKeysRepository } from './oidc/keys.repository.ts';
+import { createKeysService, type KeysService } from './oidc/keys.service.ts';
+import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
+import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createSweeper } from './oidc/sweeper.ts';
+import { systemClock, type Clock } from './util/clock.ts';
+import { createLogger } from './util/logger.ts';
+import { createThrottle, type Throttle } from './util/throttle.ts';
+
+/** The one composition root: everything a route or command needs, built once and passed in. */
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  db: DbHandle;
+  users: UsersService;
+  keys: KeysService;
+  oidc: OidcRuntime;
+  loginThrottle: Throttle;
+  /** Starts the background work (key watch, sweeping) of a serving instance. */
+  startBackground(): void;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** Overrides the database the configuration names (tests use a throwaway one). */
+  database?: DatabaseTarget;
+  hasher?: PasswordHasher;
+  /** Apply migrations before use (default true). */
+  migrate?: boolean;
+}
+
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
+  const log = options.log ?? createLogger(config.log.level);
+  const clock = options.clock ?? systemClock;
+  const db = await connectDatabase(options.database ?? targetFromConfig(config));
+  try {
+    if (options.migrate !== false) await migrateToLatest(db.db);
+
+    const users = createUsersService({
+      repo: createUsersRepository(db.db),
+      hasher: options.hasher ?? createArgon2Hasher(config.password),
+      lockoutThreshold: config.login.lockoutThreshold,
+      log,
+    });
+    const keys = createKeysService({
+      repo: createKeysRepository(db.db),
+      clock,
+      longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
+    });
+    const clientsRepo = createClientsRepository(db.db);
+    const modelsRepo = createOidcModelsRepository(db.db);
+    const adapter = createAdapterFactory({
+      repo: modelsRepo,
+      clock,
+      findClient: async (id) => (await clientsRepo.find(id))?.metadata,
+    });
+    const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
+    const staticClients = defaultClients({ publicUrls });
+
+    const oidc = createOidcRuntime({
+      keys,
+      log,
+      build: (keySet) => {
+        const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: users.findById });
+        provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
+        return provider;
+      },
+    });
+    await keys.ensure();
+    await oidc.reload();
+
+    const sweeper = createSweeper({ repo: modelsRepo, clock, log });
+    const loginThrottle = createThrottle({
+      limit: config.login.throttle.perAddress,
+      windowMs: config.login.throttle.windowSeconds * 1000,
+      clock,
+    });
+
+    return {
+      config,
+      log,
+      clock,
+      db,
+      users,
+      keys,
+      oidc,
+      loginThrottle,
+      startBackground() {
+        oidc.watch(1000);
+        sweeper.start(60_000);
+      },
+      async close() {
+        oidc.stop();
+        sweeper.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config/schema.ts';
+import type { Database } from './database.ts';
+import { lockPgliteDir } from './pglite-lock.ts';
+
+// Where the data lives. A discriminated union so that tests can pick a throwaway database without
+// going through the configuration.
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize: number }
+  | { kind: 'pglite'; dir: string | null };
+
+export interface DbHandle {
+  db: Kysely<Database>;
+  kind: DatabaseTarget['kind'];
+  /** Pool state for metrics and readiness (PGlite has a single in-process connection). */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+export function targetFromConfig(config: Config): DatabaseTarget {
+  if (config.database.url) return { kind: 'postgres', url: config.database.url, poolSize: config.database.poolSize };
+  return { kind: 'pglite', dir: join(config.dataDir, 'pglite') };
+}
+
+/** A label for logs that never includes a password. */
+export function describeTarget(target: DatabaseTarget): string {
+  if (target.kind === 'pglite') return `PGlite (${target.dir ?? 'in memory'})`;
+  const u = new URL(target.url);
+  return `Postgres ${u.hostname}:${u.port || 5432}${u.pathname}`;
+}
+
+export async function connectDatabase(target: DatabaseTarget): Promise<DbHandle> {
+  if (target.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize,
+      connectionTimeoutMillis: 5_000,
+      // A query that hangs must not hold a request forever (the database may be gone).
+      query_timeout: 15_000,
+    });
+    // An idle client losing its server must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      kind: 'postgres',
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      close: () => db.destroy(),
+    };
+  }
+  let unlock = () => {};
+  if (target.dir) {
+    mkdirSync(target.dir, { recursive: true });
+    unlock = lockPgliteDir(target.dir);
+  }
+  try {
+    const pglite = await PGlite.create(target.dir ?? undefined);
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: 'pglite',
+      poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+      async close() {
+        await db.destroy();
+        unlock();
+      },
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}

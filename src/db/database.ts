@@ -1,0 +1,13 @@
+import type { ClientsTable } from '../clients/clients.table.ts';
+import type { UsersTable } from '../accounts/users.table.ts';
+import type { CookieKeysTable, SigningKeysTable } from '../oidc/keys.table.ts';
+import type { OidcModelsTable } from '../oidc/oidc-models.table.ts';
+
+/** Every table, as kysely sees it. Each area declares its own tables beside its repository. */
+export interface Database {
+  oidc_models: OidcModelsTable;
+  signing_keys: SigningKeysTable;
+  cookie_keys: CookieKeysTable;
+  users: UsersTable;
+  clients: ClientsTable;
+}

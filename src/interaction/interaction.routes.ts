@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type Provider from 'oidc-provider';
+import { errors as oidcErrors } from 'oidc-provider';
+import { z } from 'zod';
+import type { UsersService } from '../accounts/users.service.ts';
+import { BadRequestError, TooManyRequestsError } from '../errors/app-error.ts';
+import type { Throttle } from '../util/throttle.ts';
+import { csrfToken, csrfValid } from './csrf.ts';
+import { consentPage, loginPage } from './views.ts';
+
+export interface InteractionDeps {
+  provider: () => Provider;
+  users: UsersService;
+  throttle: Throttle;
+  /** The key the CSRF tokens are made with. */
+  csrfKey: () => string;
+  onLogin?: (event: { ok: boolean; userId?: string; login: string; ip: string; lockedNow?: boolean }) => void;
+}
+
+// The same words for every failure: they never tell whether the login exists or is locked.
+const LOGIN_FAILED = 'The login or password is incorrect, or the account is locked.';
+
+const uidParams = z.object({ uid: z.string().min(1).max(128) });
+const loginBody = z.object({
+  login: z.string().max(256).default(''),
+  password: z.string().max(1024).default(''),
+  csrf: z.string().max(128).optional(),
+});
+const csrfBody = z.object({ csrf: z.string().max(128).optional() });
+
+function page(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+}
+
+/** The login, consent and cancel steps of an authorization request (our own pages). */
+export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const pageConfig = { page: true };
+
+  async function details(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      return await deps.provider().interactionDetails(request.raw, reply.raw);
+    } catch (err) {
+      if (err instanceof oidcErrors.SessionNotFound) {
+        throw new BadRequestError('This sign-in request has expired or is unknown. Start again from the application.');
+      }
+      throw err;
+    }
+  }
+
+  async function finish(request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>, merge = false) {
+    const to = await deps.provider().interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
+    return reply.header('cache-control', 'no-store').redirect(to, 303);
+  }
+
+  function checkCsrf(uid: string, token: string | undefined) {
+    if (!csrfValid(deps.csrfKey(), uid, token)) throw new BadRequestError('This form has expired. Go back and try again.');
+  }
+
+  const clientName = async (clientId: string) => {
+    const client = await deps.provider().Client.find(clientId);
+    return client?.clientName ?? clientId;
+  };
+
+  r.get('/interaction/:uid', { schema: { params: uidParams }, config: pageConfig }, async (request, reply) => {
+    const d = await details(request, reply);
+    const { uid } = request.params;
+    const name = await clientName(String(d.params.client_id));
+    if (d.prompt.name === 'login') {
+      const hint = typeof d.params.login_hint === 'string' ? d.params.login_hint : undefined;
+      return page(reply, 200, loginPage({ action: `/interaction/${uid}/login`, csrf: csrfToken(deps.csrfKey(), uid), clientName: name, login: hint }));
+    }
+    const user = await deps.users.findById(String(d.session?.accountId));
+    const missing = (d.prompt.details.missingOIDCScope as string[] | undefined) ?? String(d.params.scope ?? '').split(' ');
+    return page(
+      reply,
+      200,
+      consentPage({
+        action: `/interaction/${uid}/consent`,
+        abortAction: `/interaction/${uid}/abort`,
+        csrf: csrfToken(deps.csrfKey(), uid),
+        clientName: name,
+        login: user?.login ?? 'you',
+        scopes: missing.filter(Boolean),
+      }),
+    );
+  });
+
+  r.post('/interaction/:uid/login', { schema: { params: uidParams, body: loginBody }, config: pageConfig }, async (request, reply) => {
+    const { uid } = request.params;
+    const { login, password, csrf } = request.body;
+    const d = await details(request, reply);
+    if (d.prompt.name !== 'login') throw new BadRequestError('This sign-in request is not waiting for a login.');
+    checkCsrf(uid, csrf);
+    const wait = deps.throttle.hit(request.ip);
+    if (wait > 0) throw new TooManyRequestsError('Too many sign-in attempts from your address. Wait a few minutes and try again.', wait);
+
+    const result = await deps.users.authenticate(login, password);
+    deps.onLogin?.({ ok: result.ok, userId: result.ok ? result.user.id : result.userId, login, ip: request.ip, lockedNow: result.ok ? false : result.lockedNow });
+    if (!result.ok) {
+      const name = await clientName(String(d.params.client_id));
+      return page(reply, 401, loginPage({ action: `/interaction/${uid}/login`, csrf: csrfToken(deps.csrfKey(), uid), clientName: name, login, error: LOGIN_FAILED }));
+    }
+    return finish(request, reply, { login: { accountId: result.user.id, amr: ['pwd'] } });
+  });
+
+  r.post('/interaction/:uid/consent', { schema: { params: uidParams, body: csrfBody }, config: pageConfig }, async (request, reply) => {
+    const { uid } = request.params;
+    const d = await details(request, reply);
+    if (d.prompt.name !== 'consent') throw new BadRequestError('This sign-in request is not waiting for a consent.');
+    checkCsrf(uid, request.body.csrf);
+    const provider = deps.provider();
+    const accountId = String(d.session?.accountId);
+    const clientId = String(d.params.client_id);
+    const grant = (d.grantId && (await provider.Grant.find(d.grantId))) || new provider.Grant({ accountId, clientId });
+    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = d.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
+    if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    return finish(request, reply, { consent: { grantId } }, true);
+  });
+
+  r.post('/interaction/:uid/abort', { schema: { params: uidParams, body: csrfBody }, config: pageConfig }, async (request, reply) => {
+    const { uid } = request.params;
+    await details(request, reply);
+    checkCsrf(uid, request.body.csrf);
+    return finish(request, reply, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
+  });
+}
