@@ -67,6 +67,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       repo: modelsRepo,
       clock,
       findClient: async (id) => (await clientsRepo.find(id))?.metadata,
+      refreshGraceSeconds: config.refreshGraceSeconds,
     });
     const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
     const staticClients = defaultClients({ publicUrls });

@@ -15,14 +15,24 @@ export function createAdapterFactory(deps: {
   clock: Clock;
   /** Operators' clients live in their own table; the provider asks for them as model `Client`. */
   findClient: (clientId: string) => Promise<AdapterPayload | undefined>;
+  /**
+   * Seconds after a refresh token's rotation during which presenting it again is treated as the
+   * client's own race (two tabs, a retry after a timeout), not as theft: that request fails, but the
+   * token family survives. After the window, reuse revokes the family (OAuth 2.0 Security BCP §4.14).
+   */
+  refreshGraceSeconds: number;
 }) {
-  const { repo, clock, findClient } = deps;
+  const { repo, clock, findClient, refreshGraceSeconds } = deps;
   const now = () => new Date(clock.now());
 
-  const hydrate = (row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined): AdapterPayload | undefined => {
+  const hydrate = (model: string, row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined): AdapterPayload | undefined => {
     if (!row) return undefined;
     const payload = row.payload as AdapterPayload;
-    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+    if (!row.consumed_at) return payload;
+    // Within the grace window the provider is shown an unused token, so it does not revoke the
+    // family; the conditional UPDATE in consume() then refuses this second redemption.
+    if (model === 'RefreshToken' && clock.now() - row.consumed_at.getTime() < refreshGraceSeconds * 1000) return payload;
+    return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
   };
 
   return class PostgresAdapter implements Adapter {
@@ -46,15 +56,15 @@ export function createAdapterFactory(deps: {
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return findClient(id);
-      return hydrate(await repo.find(this.model, id, now()));
+      return hydrate(this.model, await repo.find(this.model, id, now()));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return hydrate(await repo.findBy(this.model, 'uid', uid, now()));
+      return hydrate(this.model, await repo.findBy(this.model, 'uid', uid, now()));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return hydrate(await repo.findBy(this.model, 'user_code', userCode, now()));
+      return hydrate(this.model, await repo.findBy(this.model, 'user_code', userCode, now()));
     }
 
     async consume(id: string): Promise<void> {

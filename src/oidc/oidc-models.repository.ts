@@ -78,6 +78,7 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
       return row !== undefined;
     },
 
+
     destroy: (model: string, id: string) => db.deleteFrom('oidc_models').where('model', '=', model).where('id', '=', id).execute(),
 
     revokeByGrantId: (grantId: string) => db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute(),
