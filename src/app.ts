@@ -10,6 +10,8 @@ import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { oobRoutes } from './interaction/oob.routes.ts';
 import { errorPage } from './interaction/views.ts';
 import oidcPlugin from './oidc/oidc.plugin.ts';
+import { loginRecorder } from './audit/login-events.ts';
+import metricsPlugin from './metrics/metrics.plugin.ts';
 
 export interface BuildOptions {
   /** Server options owned by the process (TLS, HTTP/2, timeouts); see server.ts. */
@@ -34,6 +36,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   // Order: process probes, the provider, the people-facing pages, then our JSON APIs.
+  await app.register(metricsPlugin, { metrics: ctx.metrics });
   await app.register(healthRoutes, { db: ctx.db });
   await app.register(oidcPlugin, { provider: ctx.oidc.provider, publicUrl: config.publicUrl });
   await app.register(assetsRoutes);
@@ -42,6 +45,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     users: ctx.users,
     throttle: ctx.loginThrottle,
     csrfKey: ctx.oidc.cookieKey,
+    onLogin: loginRecorder({ audit: ctx.audit, metrics: ctx.metrics }),
   });
   await app.register(oobRoutes);
   return app;

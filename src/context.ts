@@ -1,4 +1,7 @@
 import type { Logger } from 'pino';
+import { createAuditRepository } from './audit/audit.repository.ts';
+import { createAuditService, type AuditService } from './audit/audit.service.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
@@ -28,6 +31,8 @@ export interface AppContext {
   keys: KeysService;
   oidc: OidcRuntime;
   loginThrottle: Throttle;
+  audit: AuditService;
+  metrics: Metrics;
   /** Starts the background work (key watch, sweeping) of a serving instance. */
   startBackground(): void;
   close(): Promise<void>;
@@ -41,6 +46,8 @@ export interface ContextOptions {
   hasher?: PasswordHasher;
   /** Apply migrations before use (default true). */
   migrate?: boolean;
+  /** Export process metrics (CPU, memory, event loop); off for short-lived commands. */
+  processMetrics?: boolean;
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
@@ -72,12 +79,16 @@ export async function createContext(config: Config, options: ContextOptions = {}
     const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
     const staticClients = defaultClients({ publicUrls });
 
+    const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
+    const audit = createAuditService({ repo: createAuditRepository(db.db), clock, log });
+
     const oidc = createOidcRuntime({
       keys,
       log,
       build: (keySet) => {
         const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: users.findById });
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
+        provider.on('grant.success', (gctx) => metrics.tokensIssued.inc({ grant: String(gctx.oidc.params?.grant_type ?? 'unknown') }));
         return provider;
       },
     });
@@ -100,6 +111,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
       keys,
       oidc,
       loginThrottle,
+      audit,
+      metrics,
       startBackground() {
         oidc.watch(1000);
         sweeper.start(60_000);

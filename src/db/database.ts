@@ -1,3 +1,4 @@
+import type { AuditEventsTable } from '../audit/audit.table.ts';
 import type { ClientsTable } from '../clients/clients.table.ts';
 import type { UsersTable } from '../accounts/users.table.ts';
 import type { CookieKeysTable, SigningKeysTable } from '../oidc/keys.table.ts';
@@ -10,4 +11,5 @@ export interface Database {
   cookie_keys: CookieKeysTable;
   users: UsersTable;
   clients: ClientsTable;
+  audit_events: AuditEventsTable;
 }
