@@ -6,6 +6,7 @@ import { errorPage, logoutPage, signedOutPage } from '../interaction/views.ts';
 import { trusted } from '../interaction/html.ts';
 import type { KeySet } from './keys.service.ts';
 import { isLoopbackOrigin } from './cors.ts';
+import { guardStore } from './adapter.ts';
 
 export const OIDC_PREFIX = '/oidc';
 export const OFFLINE_SCOPES = ['offline', 'offline_access'];
@@ -53,7 +54,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax', secure, signed: true },
     },
     async findAccount(_ctx, sub): Promise<Account | undefined> {
-      const user = await deps.findUser(sub);
+      const user = await guardStore(() => deps.findUser(sub));
       if (!user || user.locked) return undefined;
       return { accountId: user.id, claims: () => accountClaims(user) };
     },
