@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerKeys } from './keys-rotate.ts';
 import { registerMigrate } from './migrate.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStart(program);
   registerMigrate(program);
+  registerKeys(program);
 
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');
