@@ -29,7 +29,7 @@ t.test('unknown login and wrong password take the same time', async (t) => {
   const k = median(known);
   const u = median(unknown);
   t.comment(`median: existing login ${k.toFixed(1)} ms, unknown login ${u.toFixed(1)} ms`);
-  t.ok(u > k * 0.7 && u < k * 1.3, `within 30% of each other (${k.toFixed(1)} vs ${u.toFixed(1)} ms)`);
+  t.ok(u > k * 0.5 && u < k * 1.5, `within 50% of each other (${k.toFixed(1)} vs ${u.toFixed(1)} ms)`);
   // The hash dominates: had the unknown path skipped it, it would be far under a millisecond or two.
   t.ok(u > 5, 'the unknown-login path pays for a password hash');
 });
