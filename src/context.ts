@@ -14,6 +14,8 @@ import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createSweeper } from './oidc/sweeper.ts';
+import { createPatRepository } from './pat/pat.repository.ts';
+import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger } from './util/logger.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
@@ -27,6 +29,7 @@ export interface AppContext {
   users: UsersService;
   keys: KeysService;
   oidc: OidcRuntime;
+  pats: PatService;
   loginThrottle: Throttle;
   /** Starts the background work (key watch, sweeping) of a serving instance. */
   startBackground(): void;
@@ -68,6 +71,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       findClient: async (id) => (await clientsRepo.find(id))?.metadata,
     });
+    const pats = createPatService({ repo: createPatRepository(db.db), clock, log });
     const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
     const staticClients = defaultClients({ publicUrls });
 
@@ -98,6 +102,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       users,
       keys,
       oidc,
+      pats,
       loginThrottle,
       startBackground() {
         oidc.watch(1000);
