@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
 import { defaultClients } from './clients/default-clients.ts';
 import type { Config } from './config/schema.ts';
@@ -14,6 +15,7 @@ import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createSweeper } from './oidc/sweeper.ts';
+import { patIntrospection } from './pat/pat-introspection.ts';
 import { createPatRepository } from './pat/pat.repository.ts';
 import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
@@ -30,6 +32,8 @@ export interface AppContext {
   keys: KeysService;
   oidc: OidcRuntime;
   pats: PatService;
+  /** Bearer / Basic credentials to a principal, for our own APIs. */
+  bearer: BearerAuth;
   loginThrottle: Throttle;
   /** Starts the background work (key watch, sweeping) of a serving instance. */
   startBackground(): void;
@@ -81,9 +85,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
       build: (keySet) => {
         const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: users.findById });
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
+        provider.use(patIntrospection({ pats, log }));
         return provider;
       },
     });
+    const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), findUser: users.findById });
     await keys.ensure();
     await oidc.reload();
 
@@ -103,6 +109,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       keys,
       oidc,
       pats,
+      bearer,
       loginThrottle,
       startBackground() {
         oidc.watch(1000);
