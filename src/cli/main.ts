@@ -2,7 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { registerMigrate } from './migrate.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
+import { registerTokenRevoke } from './token-revoke.ts';
 import { registerUserCreate } from './user-create.ts';
+import { registerUserToken } from './user-token.ts';
+import { registerUserTokens } from './user-tokens.ts';
 
 // One executable, one file per command (SPEC §10). Every failure: one line on stderr, exit 1.
 
@@ -18,6 +21,10 @@ export function buildProgram(): Command {
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');
   registerUserCreate(user);
+  registerUserToken(user);
+  registerUserTokens(user);
+  const token = admin.command('token').description('personal access tokens');
+  registerTokenRevoke(token);
   return program;
 }
 
