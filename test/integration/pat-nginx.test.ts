@@ -145,11 +145,12 @@ t.test(`nginx auth_request in front of an upstream [${kind}]`, { skip: existsSyn
   const base = `http://127.0.0.1:${port}`;
   const seen = (r: CurlResult) => JSON.parse(r.body) as { url: string; headers: IncomingHttpHeaders };
 
-  const ok = await curl(['-H', `Authorization: Bearer ${good}`, '-H', 'X-Auth-User: mallory', `${base}/files/report.pdf`]);
+  const ok = await curl(['-H', `Authorization: Bearer ${good}`, '-H', 'X-Auth-User: mallory', '-H', 'X-Auth-Scopes: node:forged:rw', `${base}/files/report.pdf`]);
   t.equal(ok.status, 200, 'a good PAT passes');
   t.equal(seen(ok).url, '/files/report.pdf', 'to the upstream');
   t.equal(seen(ok).headers['x-auth-user'], 'alice', 'identity forwarded (and a client’s own X-Auth-User replaced)');
   t.equal(seen(ok).headers['x-auth-subject'], alice.id);
+  t.equal(seen(ok).headers['x-auth-scopes'], undefined, 'an unscoped token sends no scopes, and a forged header does not survive');
 
   const viaBasic = await curl(['-u', `alice:${good}`, `${base}/dav/`]);
   t.equal(viaBasic.status, 200, 'Basic login:PAT passes too (WebDAV-style clients)');
