@@ -70,6 +70,7 @@ export function createBearerAuth(deps: {
       tokenId: pat.tokenId,
       scope: pat.grants.map(formatScope).join(' '),
       expiresAt: Math.floor(pat.expiresAt.getTime() / 1000),
+      hardExpiresAt: pat.hardExpiresAt ? Math.floor(pat.hardExpiresAt.getTime() / 1000) : null,
     };
   }
 

@@ -14,6 +14,8 @@ export interface Principal {
   scope: string;
   /** When the credential stops working, epoch seconds (a sliding PAT: after this use). */
   expiresAt: number;
+  /** A PAT's hard expiry, epoch seconds, or null when it only slides (absent for an access token). */
+  hardExpiresAt?: number | null;
 }
 
 /** A PAT limited to nodes: it may act on those nodes only, never on the APIs that manage things. */

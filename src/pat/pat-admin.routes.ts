@@ -21,11 +21,11 @@ export async function patAdminRoutes(app: FastifyInstance, deps: { pats: PatServ
     '/users/:login/tokens',
     { schema: { params: loginParams, body: mintBody, response: { 201: mintResponse } } },
     async (request, reply) => {
-      const request_ = parseTokenRequest(request.body);
+      const tokenRequest = parseTokenRequest(request.body);
       const user = await userByLogin(request.params.login);
       const { token, pat } = await deps.pats.mint({
         owner: user,
-        request: request_,
+        request: tokenRequest,
         label: request.body.label,
         createdBy: principalOf(request).userId,
         createdVia: 'admin',

@@ -16,7 +16,8 @@ export async function patSelfRoutes(app: FastifyInstance, deps: { pats: PatServi
 
   // A PAT limited to nodes may act on those nodes only: managing tokens (and so minting one broader
   // than itself) is beyond it. An access token or an unscoped PAT carries the user's full rights, and
-  // a token minted with them carries at most those.
+  // a token minted with them carries at most those — and, minted with a PAT that has a hard expiry,
+  // cannot outlive it (a leaked one-hour token must not buy a ten-year one).
   function owner(request: FastifyRequest) {
     const principal = principalOf(request);
     if (isNodeScoped(principal)) throw new ForbiddenError('a token limited to nodes cannot manage tokens', 'insufficient_scope');
@@ -33,6 +34,7 @@ export async function patSelfRoutes(app: FastifyInstance, deps: { pats: PatServi
       label: request.body.label,
       createdBy: me.userId,
       createdVia: 'self',
+      notAfter: me.via === 'pat' && me.hardExpiresAt ? new Date(me.hardExpiresAt * 1000) : undefined,
     });
     request.log.info({ tokenId: pat.id, owner: me.userId, via: me.via }, 'personal access token minted');
     return reply.code(201).header('cache-control', 'no-store').send({ ...pat, token, warning: SHOWN_ONCE });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { UnavailableError } from '../errors/app-error.ts';
+import { ForbiddenError, UnavailableError } from '../errors/app-error.ts';
 import type { Clock } from '../util/clock.ts';
 import type { PatRepository, PatRowWithGrants } from './pat.repository.ts';
 import { formatScope, type NodeGrant } from './scopes.ts';
@@ -38,6 +38,8 @@ export interface VerifiedPat {
   createdAt: Date;
   /** The expiry after this use. */
   expiresAt: Date;
+  /** The hard expiry, or null for a token that only slides. */
+  hardExpiresAt: Date | null;
 }
 
 export interface MintInput {
@@ -46,6 +48,8 @@ export interface MintInput {
   label?: string | null;
   createdBy: string | null;
   createdVia: 'cli' | 'admin' | 'self';
+  /** The new token may not outlive this (the hard expiry of the PAT minting it). */
+  notAfter?: Date;
 }
 
 export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
@@ -80,6 +84,9 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
     if (expireSeconds === null && windowSeconds === null) throw new TypeError('a token needs an expiry or a window');
     const expiresAt = expireSeconds === null ? null : now + expireSeconds * 1000;
     // Both given: the window applies and the hard expiry caps it (SPEC §6.1).
+    if (input.notAfter && (expiresAt === null || expiresAt > input.notAfter.getTime())) {
+      throw new ForbiddenError(`a token minted with a personal access token cannot outlive it: give an expiry ending by ${input.notAfter.toISOString()}`);
+    }
     const currentExpiry = windowSeconds === null ? expiresAt! : Math.min(now + windowSeconds * 1000, expiresAt ?? Infinity);
     const token = generatePat();
     const row = await repo.insert(
@@ -134,6 +141,7 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
       grants: row.grants,
       createdAt: row.created_at,
       expiresAt: row.current_expiry,
+      hardExpiresAt: row.expires_at,
     };
   }
 

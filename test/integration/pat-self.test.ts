@@ -49,7 +49,7 @@ for (const kind of dbKinds()) {
     const unscoped = bearer((await mintFor(ctx, alice.id, { expire: '1h' })).token);
     const scoped = bearer((await mintFor(ctx, alice.id, { expire: '1h', scopes: `node:${NODE}:r` })).token);
 
-    const byPat = await call(url, 'POST', '/a/auth/tokens', unscoped, { expire: '1h' });
+    const byPat = await call(url, 'POST', '/a/auth/tokens', unscoped, { expire: '30m' });
     t.equal(byPat.status, 201, 'an unscoped PAT carries the user’s full rights and may mint');
 
     for (const [method, path, body] of [
@@ -64,5 +64,15 @@ for (const kind of dbKinds()) {
     }
     t.ok(await ctx.pats.verify(byPat.body.token), 'the scoped PAT did not revoke anything');
     t.equal((await ctx.pats.list(alice.id)).length, 3, 'and minted nothing');
+
+    // `unscoped` has a hard expiry one hour out: nothing it mints may outlive it.
+    for (const body of [{ expire: '2h' }, { auto: '10m' }, { expire: '3650d', auto: '10m' }]) {
+      const res = await call(url, 'POST', '/a/auth/tokens', unscoped, body);
+      t.equal(res.status, 403, `minted with a 1 h PAT: ${JSON.stringify(body)} → 403`);
+      t.match(res.body.error_description, /cannot outlive it/);
+    }
+    t.equal((await call(url, 'POST', '/a/auth/tokens', unscoped, { expire: '30m', auto: '5m' })).status, 201, 'within its life: fine');
+    const slidingOnly = bearer((await mintFor(ctx, alice.id, { auto: '600' })).token);
+    t.equal((await call(url, 'POST', '/a/auth/tokens', slidingOnly, { expire: '28d' })).status, 201, 'a PAT that only slides has no end to outlive');
   });
 }
