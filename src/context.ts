@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
 import { defaultClients } from './clients/default-clients.ts';
 import type { Config } from './config/schema.ts';
@@ -17,6 +18,9 @@ import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createSweeper } from './oidc/sweeper.ts';
+import { patIntrospection } from './pat/pat-introspection.ts';
+import { createPatRepository } from './pat/pat.repository.ts';
+import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger } from './util/logger.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
@@ -30,6 +34,9 @@ export interface AppContext {
   users: UsersService;
   keys: KeysService;
   oidc: OidcRuntime;
+  pats: PatService;
+  /** Bearer / Basic credentials to a principal, for our own APIs. */
+  bearer: BearerAuth;
   loginThrottle: Throttle;
   audit: AuditService;
   metrics: Metrics;
@@ -48,6 +55,23 @@ export interface ContextOptions {
   migrate?: boolean;
   /** Export process metrics (CPU, memory, event loop); off for short-lived commands. */
   processMetrics?: boolean;
+}
+
+/** Counts PAT verifications by outcome, wherever they happen (verify, Basic, introspection). */
+function countVerifications(pats: PatService, metrics: Metrics): PatService {
+  return {
+    ...pats,
+    async verify(token, address) {
+      try {
+        const verified = await pats.verify(token, address);
+        metrics.patVerifications.inc({ result: verified ? 'valid' : 'invalid' });
+        return verified;
+      } catch (err) {
+        metrics.patVerifications.inc({ result: 'error' });
+        throw err;
+      }
+    },
+  };
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
@@ -80,6 +104,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     const staticClients = defaultClients({ publicUrls });
 
     const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
+    const pats = countVerifications(createPatService({ repo: createPatRepository(db.db), clock, log }), metrics);
     const audit = createAuditService({ repo: createAuditRepository(db.db), clock, log });
 
     const oidc = createOidcRuntime({
@@ -89,9 +114,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
         const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: users.findById });
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
         provider.on('grant.success', (gctx) => metrics.tokensIssued.inc({ grant: String(gctx.oidc.params?.grant_type ?? 'unknown') }));
+        provider.use(patIntrospection({ pats, log }));
         return provider;
       },
     });
+    const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), findUser: users.findById });
     await keys.ensure();
     await oidc.reload();
 
@@ -110,6 +137,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
       users,
       keys,
       oidc,
+      pats,
+      bearer,
       loginThrottle,
       audit,
       metrics,

@@ -3,7 +3,10 @@ import { registerKeys } from './keys-rotate.ts';
 import { registerMigrate } from './migrate.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
+import { registerTokenRevoke } from './token-revoke.ts';
 import { registerUserCreate } from './user-create.ts';
+import { registerUserToken } from './user-token.ts';
+import { registerUserTokens } from './user-tokens.ts';
 
 // One executable, one file per command (SPEC §10). Every failure: one line on stderr, exit 1.
 
@@ -20,6 +23,10 @@ export function buildProgram(): Command {
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');
   registerUserCreate(user);
+  registerUserToken(user);
+  registerUserTokens(user);
+  const token = admin.command('token').description('personal access tokens');
+  registerTokenRevoke(token);
   return program;
 }
 
