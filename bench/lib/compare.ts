@@ -1,0 +1,44 @@
+import type { Throughput } from './load.ts';
+
+// A scenario and its baseline measured in the same run, interleaved (A, B, A, B, …), so that
+// whatever else the machine is doing at the time weighs on both alike. The ratio is the median of
+// the per-round ratios: each round pairs two measurements taken seconds apart.
+
+export interface Paired {
+  ours: Throughput[];
+  base: Throughput[];
+  /** median(ours.rate / base.rate) over the rounds. */
+  ratio: number;
+  oursMedian: number;
+  baseMedian: number;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function interleave(rounds: number, ours: () => Promise<Throughput>, base: () => Promise<Throughput>, log: (line: string) => void): Promise<Paired> {
+  const o: Throughput[] = [];
+  const b: Throughput[] = [];
+  for (let i = 0; i < rounds; i++) {
+    // Alternate who goes first, so neither side always runs on a machine the other just warmed.
+    const first = i % 2 === 0 ? 'ours' : 'base';
+    for (const side of first === 'ours' ? ['ours', 'base'] : ['base', 'ours']) {
+      const t = side === 'ours' ? await ours() : await base();
+      (side === 'ours' ? o : b).push(t);
+      log(`  round ${i + 1} ${side.padEnd(4)} ${t.rate.toFixed(1)}/s (${t.good} good, ${t.bad} bad)`);
+    }
+  }
+  for (const t of [...o, ...b]) {
+    if (t.bad > 0 && t.bad > t.good * 0.001) throw new Error(`too many failed requests (${t.bad} of ${t.good + t.bad}): the setup is broken`);
+  }
+  return {
+    ours: o,
+    base: b,
+    ratio: median(o.map((t, i) => t.rate / b[i]!.rate)),
+    oursMedian: median(o.map((t) => t.rate)),
+    baseMedian: median(b.map((t) => t.rate)),
+  };
+}
