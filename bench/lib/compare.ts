@@ -19,16 +19,29 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export async function interleave(rounds: number, ours: () => Promise<Throughput>, base: () => Promise<Throughput>, log: (line: string) => void): Promise<Paired> {
+/**
+ * `cpuOf` reads a server's CPU seconds: each measurement then also says how busy that server was
+ * (a side far below 100% is waiting on something — its database, its clients — not computing).
+ */
+export async function interleave(
+  rounds: number,
+  ours: () => Promise<Throughput>,
+  base: () => Promise<Throughput>,
+  log: (line: string) => void,
+  cpuOf?: { ours: () => number; base: () => number },
+): Promise<Paired> {
   const o: Throughput[] = [];
   const b: Throughput[] = [];
   for (let i = 0; i < rounds; i++) {
     // Alternate who goes first, so neither side always runs on a machine the other just warmed.
     const first = i % 2 === 0 ? 'ours' : 'base';
     for (const side of first === 'ours' ? ['ours', 'base'] : ['base', 'ours']) {
+      const cpu = side === 'ours' ? cpuOf?.ours : cpuOf?.base;
+      const cpu0 = cpu?.() ?? 0;
       const t = side === 'ours' ? await ours() : await base();
       (side === 'ours' ? o : b).push(t);
-      log(`  round ${i + 1} ${side.padEnd(4)} ${t.rate.toFixed(1)}/s (${t.good} good, ${t.bad} bad)`);
+      const busy = cpu ? `, server CPU ${(((cpu() - cpu0) / t.seconds) * 100).toFixed(0)}%` : '';
+      log(`  round ${i + 1} ${side.padEnd(4)} ${t.rate.toFixed(1)}/s (${t.good} good, ${t.bad} bad${busy})`);
     }
   }
   for (const t of [...o, ...b]) {

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Endpoints } from './flow.ts';
-import type { Served } from './processes.ts';
+import { cpuSecondsOf, type Served } from './processes.ts';
 
 /** How big and how long: the full run, or `--quick` (under 3 minutes, smaller seeds). */
 export interface Sizes {
@@ -53,3 +53,6 @@ export interface BenchEnv {
 }
 
 export const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)]!;
+
+/** CPU readers for interleave(): cells-auth and the given baseline process. */
+export const cpuOf = (env: BenchEnv, baseline: Served) => ({ ours: () => cpuSecondsOf(env.ours.pid), base: () => cpuSecondsOf(baseline.pid) });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { interleave, median } from '../lib/compare.ts';
-import type { BenchEnv } from '../lib/env.ts';
+import { cpuOf, type BenchEnv } from '../lib/env.ts';
 import { signIn } from '../lib/flow.ts';
 import { closedLoop, type Throughput } from '../lib/load.ts';
 import { cpuSecondsOf } from '../lib/processes.ts';
@@ -15,7 +15,7 @@ export const KEYCLOAK_SIGNINS_PER_VCPU = 15;
 
 export async function codeFlow(env: BenchEnv): Promise<Row> {
   const run = (ep: BenchEnv['oursEp']) => () => closedLoop(env.sizes.flowConcurrency, env.sizes.seconds, () => signIn(env.agent, ep, env.cheap.login, env.cheap.password).then(() => {}));
-  const r = await interleave(env.sizes.rounds, run(env.oursEp), run(env.bareEp), env.log);
+  const r = await interleave(env.sizes.rounds, run(env.oursEp), run(env.bareEp), env.log, cpuOf(env, env.bare));
   return { id: 'code-flow', title: 'code + PKCE flow with login form, cheap stored hash', measured: r.ratio, unit: 'x', goal: 0.6, op: '>=', baseline: 'oidc-provider-bare-flow', ours: r.oursMedian, base: r.baseMedian };
 }
 

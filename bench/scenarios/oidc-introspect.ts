@@ -1,5 +1,5 @@
 import { interleave } from '../lib/compare.ts';
-import { pick, type BenchEnv } from '../lib/env.ts';
+import { cpuOf, pick, type BenchEnv } from '../lib/env.ts';
 import { cannon } from '../lib/load.ts';
 import type { Endpoints } from '../lib/flow.ts';
 import type { Row } from '../lib/report.ts';
@@ -25,6 +25,6 @@ function introspect(env: BenchEnv, ep: Endpoints, tokens: string[]) {
 }
 
 export async function accessTokenIntrospect(env: BenchEnv): Promise<Row> {
-  const r = await interleave(env.sizes.rounds, introspect(env, env.oursEp, env.accessTokens), introspect(env, env.bareEp, env.bareAccessTokens), env.log);
+  const r = await interleave(env.sizes.rounds, introspect(env, env.oursEp, env.accessTokens), introspect(env, env.bareEp, env.bareAccessTokens), env.log, cpuOf(env, env.bare));
   return { id: 'at-introspect', title: 'access token introspection', measured: r.ratio, unit: 'x', goal: 0.8, op: '>=', baseline: 'oidc-provider-in-memory', ours: r.oursMedian, base: r.baseMedian };
 }

@@ -1,5 +1,5 @@
 import { interleave } from '../lib/compare.ts';
-import { pick, type BenchEnv } from '../lib/env.ts';
+import { cpuOf, pick, type BenchEnv } from '../lib/env.ts';
 import { cannon } from '../lib/load.ts';
 import type { Row } from '../lib/report.ts';
 
@@ -24,7 +24,7 @@ export function verifyLoad(env: BenchEnv, seconds = env.sizes.seconds) {
 }
 
 export async function patVerify(env: BenchEnv): Promise<Row> {
-  const r = await interleave(env.sizes.rounds, verifyLoad(env), helloWorld(env), env.log);
+  const r = await interleave(env.sizes.rounds, verifyLoad(env), helloWorld(env), env.log, cpuOf(env, env.hello));
   return { id: 'pat-verify', title: 'PAT verification, GET /a/auth/verify', measured: r.ratio, unit: 'x', goal: 0.5, op: '>=', baseline: 'fastify-hello-world', ours: r.oursMedian, base: r.baseMedian };
 }
 
@@ -43,6 +43,6 @@ export async function patIntrospect(env: BenchEnv): Promise<Row> {
       }),
       verify: (body) => body.includes(ACTIVE),
     });
-  const r = await interleave(env.sizes.rounds, ours, helloWorld(env), env.log);
+  const r = await interleave(env.sizes.rounds, ours, helloWorld(env), env.log, cpuOf(env, env.hello));
   return { id: 'pat-introspect', title: 'PAT introspection, POST /oidc/oauth2/introspect', measured: r.ratio, unit: 'x', goal: 0.5, op: '>=', baseline: 'fastify-hello-world', ours: r.oursMedian, base: r.baseMedian };
 }

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { interleave } from '../lib/compare.ts';
-import type { BenchEnv } from '../lib/env.ts';
+import { cpuOf, type BenchEnv } from '../lib/env.ts';
 import { CLIENT_ID, signIn, type Endpoints } from '../lib/flow.ts';
 import { FORM, form, request } from '../lib/http.ts';
 import { closedLoop } from '../lib/load.ts';
@@ -32,6 +32,6 @@ export async function refreshGrant(env: BenchEnv): Promise<Row> {
   const base = chains(env, env.bareEp, env.agent);
   await ours.start();
   await base.start();
-  const r = await interleave(env.sizes.rounds, ours.run, base.run, env.log);
+  const r = await interleave(env.sizes.rounds, ours.run, base.run, env.log, cpuOf(env, env.bare));
   return { id: 'refresh', title: 'refresh grant with rotation', measured: r.ratio, unit: 'x', goal: 0.5, op: '>=', baseline: 'oidc-provider-in-memory', ours: r.oursMedian, base: r.baseMedian };
 }
