@@ -149,6 +149,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       async close() {
         oidc.stop();
         sweeper.stop();
+        await pats.close().catch((err) => log.warn({ err }, 'personal access token uses not written at shutdown'));
         await db.close();
       },
     };
