@@ -22,6 +22,7 @@ export interface NewPatRow {
 
 /** What a lookup returns: the token, its owner, its grants. */
 export interface VerifiedRow {
+  digest: string;
   id: string;
   user_id: string;
   label: string;
@@ -61,17 +62,18 @@ export function createPatQueries(db: Kysely<Database>) {
         select * from t`),
 
     /**
-     * SPEC §6.3, the read half of a use: a token that is known, not revoked, of an unlocked owner,
-     * with its grants, in one statement. No row lock: uses of one token never wait for each other.
-     * Expiry is checked by the caller, which also knows the uses not yet written.
+     * SPEC §6.3, the read half of a use, for several tokens at once (lookups arriving together are
+     * sent together): each token that is known, not revoked, of an unlocked owner, with its
+     * grants. No row lock: uses of one token never wait for each other. Expiry is checked by the
+     * caller, which also knows the uses not yet written.
      */
-    lookup: (digest: string) =>
+    lookup: (digests: string[]) =>
       raw(sql<VerifiedRow>`
-        select p.id, p.user_id, p.label, p.created_at, p.expires_at, p.window_seconds, p.current_expiry,
+        select p.digest, p.id, p.user_id, p.label, p.created_at, p.expires_at, p.window_seconds, p.current_expiry,
           u.login, u.roles, ${grantsOf('p.id')} as grants
         from personal_access_tokens p
         join users u on u.id = p.user_id
-        where p.digest = ${digest} and p.revoked_at is null and not u.locked`),
+        where p.digest = any(${digests}::text[]) and p.revoked_at is null and not u.locked`),
 
     /**
      * The write half, for many uses in one statement: each token's latest use. A sliding token's
@@ -125,7 +127,8 @@ export function createPatRepository(db: Kysely<Database>) {
   const q = createPatQueries(db);
   return {
     insert: async (row: NewPatRow, grants: NodeGrant[]) => (await q.insert(row, grants).execute()).rows[0]!,
-    lookup: async (digest: string) => (await q.lookup(digest).execute()).rows[0],
+    /** The rows of the digests found, by digest. */
+    lookup: async (digests: string[]) => new Map((await q.lookup(digests).execute()).rows.map((r) => [r.digest, r])),
     /** Sorted by id, so that two instances writing overlapping batches lock rows in one order. */
     recordUses: async (uses: { id: string; at: Date; from: string | null }[]) => {
       await q.recordUses([...uses].sort((a, b) => (a.id < b.id ? -1 : 1))).execute();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ForbiddenError, UnavailableError } from '../errors/app-error.ts';
 import type { Clock } from '../util/clock.ts';
+import { createCoalescer } from '../util/coalesce.ts';
 import { createPatUsage } from './pat-usage.ts';
 import type { PatRepository, PatRowWithGrants } from './pat.repository.ts';
 import { formatScope, type NodeGrant } from './scopes.ts';
@@ -64,6 +65,7 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
     flushAfterMs: deps.flushAfterMs,
     write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, at: new Date(u.at), from: u.from }))),
   });
+  const lookups = createCoalescer({ fetch: repo.lookup });
 
   function toView(row: PatRowWithGrants, now: number): PatView {
     return {
@@ -135,7 +137,7 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
     const now = clock.now();
     let row;
     try {
-      row = await repo.lookup(patDigest(token));
+      row = await lookups.load(patDigest(token));
     } catch (err) {
       log.error({ err }, 'personal access token lookup failed');
       throw new UnavailableError();

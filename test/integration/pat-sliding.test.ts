@@ -136,7 +136,7 @@ for (const kind of dbKinds()) {
     const q = createPatQueries(ctx.db.db);
     const id = '00000000-0000-4000-8000-000000000000';
     const hot = {
-      lookup: q.lookup('0'.repeat(64)),
+      lookup: q.lookup(['0'.repeat(64), '1'.repeat(64)]),
       recordUses: q.recordUses([{ id, at: new Date(), from: '192.0.2.1' }]),
       listByUser: q.listByUser(id),
       revoke: q.revoke(id, new Date()),
