@@ -40,7 +40,8 @@ export async function interleave(
       const cpu0 = cpu?.() ?? 0;
       const t = side === 'ours' ? await ours() : await base();
       (side === 'ours' ? o : b).push(t);
-      const busy = cpu ? `, server CPU ${(((cpu() - cpu0) / t.seconds) * 100).toFixed(0)}%` : '';
+      const used = cpu ? cpu() - cpu0 : 0;
+      const busy = cpu ? `, server CPU ${((used / t.seconds) * 100).toFixed(0)}%, ${((used / Math.max(1, t.good)) * 1e6).toFixed(0)} µs/op` : '';
       log(`  round ${i + 1} ${side.padEnd(4)} ${t.rate.toFixed(1)}/s (${t.good} good, ${t.bad} bad${busy})`);
     }
   }
