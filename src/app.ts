@@ -6,6 +6,7 @@ import { verifyRoutes } from './auth/verify.routes.ts';
 import type { AppContext } from './context.ts';
 import { registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { requestLogController } from './http/request-logging.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { assetsRoutes } from './interaction/assets.routes.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
@@ -27,6 +28,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   const { config } = ctx;
   const app = Fastify({
     loggerInstance: ctx.log,
+    logController: requestLogController(),
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
