@@ -24,6 +24,7 @@ import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger } from './util/logger.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
+import { createTtlCache } from './util/ttl-cache.ts';
 
 /** The one composition root: everything a route or command needs, built once and passed in. */
 export interface AppContext {
@@ -94,10 +95,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
     });
     const clientsRepo = createClientsRepository(db.db);
     const modelsRepo = createOidcModelsRepository(db.db);
+    // Operators' clients are asked for on every token and introspection request; a change to one
+    // (or its removal) is seen by every instance within a second, as a PAT revocation is.
+    const clientCache = createTtlCache<string, Record<string, unknown> | undefined>({ ttlMs: 1000, max: 1000 });
     const adapter = createAdapterFactory({
       repo: modelsRepo,
       clock,
-      findClient: async (id) => (await clientsRepo.find(id))?.metadata,
+      findClient: (id) => clientCache.get(id, async () => (await clientsRepo.find(id))?.metadata),
       refreshGraceSeconds: config.refreshGraceSeconds,
     });
     const publicUrls = [config.publicUrl, ...config.extraPublicUrls];

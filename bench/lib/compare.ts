@@ -32,6 +32,9 @@ export async function interleave(
 ): Promise<Paired> {
   const o: Throughput[] = [];
   const b: Throughput[] = [];
+  // One unrecorded run of each first: JIT compilation, pools and caches warm up on both sides.
+  await ours();
+  await base();
   for (let i = 0; i < rounds; i++) {
     // Alternate who goes first, so neither side always runs on a machine the other just warmed.
     const first = i % 2 === 0 ? 'ours' : 'base';
