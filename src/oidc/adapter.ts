@@ -1,5 +1,6 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { isDatabaseUnavailable } from '../errors/db-errors.ts';
+import { isWellFormedPat } from '../pat/token-format.ts';
 import type { Clock } from '../util/clock.ts';
 import type { OidcModelsRepository } from './oidc-models.repository.ts';
 
@@ -77,6 +78,10 @@ export function createAdapterFactory(deps: {
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return guardStore(() => findClient(id));
+      // A PAT presented for introspection is looked up as each of the provider's token kinds
+      // first; it is never one of them (53 characters with a checksum, theirs are 43), so no
+      // query is needed to say so.
+      if (isWellFormedPat(id)) return undefined;
       return hydrate(this.model, await guardStore(() => repo.find(this.model, id, now())));
     }
 
