@@ -44,14 +44,17 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
         )
         .execute(),
 
-    find: (model: string, id: string, now: Date): Promise<StoredModel | undefined> =>
-      db
+    /** Several ids of one model in one statement (lookups arriving together are sent together). */
+    findMany: async (model: string, ids: string[], now: Date): Promise<Map<string, StoredModel>> => {
+      const rows = await db
         .selectFrom('oidc_models')
-        .select(['payload', 'consumed_at'])
+        .select(['id', 'payload', 'consumed_at'])
         .where('model', '=', model)
-        .where('id', '=', id)
+        .where('id', '=', sql<string>`any(${ids}::text[])`)
         .where(live(now))
-        .executeTakeFirst(),
+        .execute();
+      return new Map(rows.map((r) => [r.id, r]));
+    },
 
     findBy: (model: string, column: 'uid' | 'user_code', value: string, now: Date): Promise<StoredModel | undefined> =>
       db
