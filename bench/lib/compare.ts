@@ -28,7 +28,7 @@ export async function interleave(
   ours: () => Promise<Throughput>,
   base: () => Promise<Throughput>,
   log: (line: string) => void,
-  cpuOf?: { ours: () => number; base: () => number },
+  cpuOf?: { ours: () => number; base: () => number; db?: () => Promise<Map<number, number>> },
 ): Promise<Paired> {
   const o: Throughput[] = [];
   const b: Throughput[] = [];
@@ -41,10 +41,17 @@ export async function interleave(
     for (const side of first === 'ours' ? ['ours', 'base'] : ['base', 'ours']) {
       const cpu = side === 'ours' ? cpuOf?.ours : cpuOf?.base;
       const cpu0 = cpu?.() ?? 0;
+      const db0 = side === 'ours' ? await cpuOf?.db?.() : undefined;
       const t = side === 'ours' ? await ours() : await base();
       (side === 'ours' ? o : b).push(t);
       const used = cpu ? cpu() - cpu0 : 0;
-      const busy = cpu ? `, server CPU ${((used / t.seconds) * 100).toFixed(0)}%, ${((used / Math.max(1, t.good)) * 1e6).toFixed(0)} µs/op` : '';
+      let busy = cpu ? `, server CPU ${((used / t.seconds) * 100).toFixed(0)}%, ${((used / Math.max(1, t.good)) * 1e6).toFixed(0)} µs/op` : '';
+      if (db0) {
+        // Backends that appeared during the round count whole; one that ended is not counted.
+        let dbUsed = 0;
+        for (const [pid, s] of (await cpuOf!.db!())) dbUsed += s - (db0.get(pid) ?? 0);
+        busy += `, database ${((dbUsed / Math.max(1, t.good)) * 1e6).toFixed(0)} µs/op`;
+      }
       log(`  round ${i + 1} ${side.padEnd(4)} ${t.rate.toFixed(1)}/s (${t.good} good, ${t.bad} bad${busy})`);
     }
   }

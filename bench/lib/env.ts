@@ -50,9 +50,11 @@ export interface BenchEnv {
   cheap: Account;
   argon: Account;
   log(line: string): void;
+  /** CPU seconds so far of each Postgres backend serving the bench database, by pid. */
+  dbCpu(): Promise<Map<number, number>>;
 }
 
 export const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
 /** CPU readers for interleave(): cells-auth and the given baseline process. */
-export const cpuOf = (env: BenchEnv, baseline: Served) => ({ ours: () => cpuSecondsOf(env.ours.pid), base: () => cpuSecondsOf(baseline.pid) });
+export const cpuOf = (env: BenchEnv, baseline: Served) => ({ ours: () => cpuSecondsOf(env.ours.pid), base: () => cpuSecondsOf(baseline.pid), db: env.dbCpu });

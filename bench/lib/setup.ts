@@ -6,7 +6,7 @@ import { createBenchDatabase, type BenchDatabase } from './database.ts';
 import type { BenchEnv, Sizes } from './env.ts';
 import { discover, signIn } from './flow.ts';
 import { agent } from './http.ts';
-import { startBaseline, startCellsAuth, type Served } from './processes.ts';
+import { cpuSecondsOf, startBaseline, startCellsAuth, type Served } from './processes.ts';
 import { analyze, BENCH_USER_ID, cloneOidcTokens, seedPats, seedUsers } from './seed.ts';
 
 // Builds what every scenario runs against: a seeded database, cells-auth on it, the two baseline
@@ -81,5 +81,17 @@ export async function setup(sizes: Sizes, cleanups: (() => Promise<void>)[], log
     cheap,
     argon,
     log,
+    async dbCpu() {
+      const { rows } = await bench.pool.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      const cpu = new Map<number, number>();
+      for (const { pid } of rows) {
+        try {
+          cpu.set(pid, cpuSecondsOf(pid));
+        } catch {
+          // ended meanwhile
+        }
+      }
+      return cpu;
+    },
   };
 }
