@@ -16,8 +16,11 @@ export interface UpsertModel {
   expiresAt: Date | null;
 }
 
-/** SQL for the oidc-provider models. Every read hides rows whose expiry has passed. */
-export function createOidcModelsRepository(db: Kysely<Database>) {
+/**
+ * SQL for the oidc-provider models, unexecuted, so that a test can EXPLAIN exactly what runs
+ * (every hot-path one must be an index scan). Every read hides rows whose expiry has passed.
+ */
+export function createOidcModelsQueries(db: Kysely<Database>) {
   const live = (now: Date) => sql<boolean>`(expires_at is null or expires_at > ${now})`;
 
   return {
@@ -41,54 +44,40 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
             user_code: eb.ref('excluded.user_code'),
             expires_at: eb.ref('excluded.expires_at'),
           })),
-        )
-        .execute(),
+        ),
 
     /** Several ids of one model in one statement (lookups arriving together are sent together). */
-    findMany: async (model: string, ids: string[], now: Date): Promise<Map<string, StoredModel>> => {
-      const rows = await db
+    findMany: (model: string, ids: string[], now: Date) =>
+      db
         .selectFrom('oidc_models')
         .select(['id', 'payload', 'consumed_at'])
         .where('model', '=', model)
         .where('id', '=', sql<string>`any(${ids}::text[])`)
-        .where(live(now))
-        .execute();
-      return new Map(rows.map((r) => [r.id, r]));
-    },
+        .where(live(now)),
 
-    findBy: (model: string, column: 'uid' | 'user_code', value: string, now: Date): Promise<StoredModel | undefined> =>
-      db
-        .selectFrom('oidc_models')
-        .select(['payload', 'consumed_at'])
-        .where('model', '=', model)
-        .where(column, '=', value)
-        .where(live(now))
-        .executeTakeFirst(),
+    findBy: (model: string, column: 'uid' | 'user_code', value: string, now: Date) =>
+      db.selectFrom('oidc_models').select(['payload', 'consumed_at']).where('model', '=', model).where(column, '=', value).where(live(now)),
 
     /**
      * Marks a code or token used, in one conditional UPDATE: of parallel redemptions exactly one sees
      * a row come back.
      */
-    consume: async (model: string, id: string, now: Date): Promise<boolean> => {
-      const row = await db
+    consume: (model: string, id: string, now: Date) =>
+      db
         .updateTable('oidc_models')
         .set({ consumed_at: now })
         .where('model', '=', model)
         .where('id', '=', id)
         .where('consumed_at', 'is', null)
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
-    },
+        .returning('id'),
 
+    destroy: (model: string, id: string) => db.deleteFrom('oidc_models').where('model', '=', model).where('id', '=', id),
 
-    destroy: (model: string, id: string) => db.deleteFrom('oidc_models').where('model', '=', model).where('id', '=', id).execute(),
+    revokeByGrantId: (grantId: string) => db.deleteFrom('oidc_models').where('grant_id', '=', grantId),
 
-    revokeByGrantId: (grantId: string) => db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute(),
-
-    /** Deletes up to `limit` expired rows; returns how many went. */
-    sweepExpired: async (now: Date, limit: number): Promise<number> => {
-      const result = await db
+    /** Up to `limit` expired rows (off the hot path: the sweeper). */
+    sweepExpired: (now: Date, limit: number) =>
+      db
         .deleteFrom('oidc_models')
         .where(({ eb, selectFrom }) =>
           eb(
@@ -96,10 +85,29 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
             'in',
             selectFrom('oidc_models').select(['model', 'id']).where('expires_at', '<', now).limit(limit),
           ),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+        ),
+  };
+}
+
+export function createOidcModelsRepository(db: Kysely<Database>) {
+  const q = createOidcModelsQueries(db);
+  return {
+    upsert: (m: UpsertModel) => q.upsert(m).execute(),
+
+    findMany: async (model: string, ids: string[], now: Date): Promise<Map<string, StoredModel>> =>
+      new Map((await q.findMany(model, ids, now).execute()).map((r) => [r.id, r])),
+
+    findBy: (model: string, column: 'uid' | 'user_code', value: string, now: Date): Promise<StoredModel | undefined> =>
+      q.findBy(model, column, value, now).executeTakeFirst(),
+
+    consume: async (model: string, id: string, now: Date): Promise<boolean> => (await q.consume(model, id, now).executeTakeFirst()) !== undefined,
+
+    destroy: (model: string, id: string) => q.destroy(model, id).execute(),
+
+    revokeByGrantId: (grantId: string) => q.revokeByGrantId(grantId).execute(),
+
+    /** Deletes up to `limit` expired rows; returns how many went. */
+    sweepExpired: async (now: Date, limit: number): Promise<number> => Number((await q.sweepExpired(now, limit).executeTakeFirst()).numDeletedRows),
   };
 }
 
