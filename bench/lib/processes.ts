@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SERVER_MALLOC_ENV, SERVER_NODE_FLAGS } from '../../src/process-tuning.ts';
 
 // Every server under test runs as its own process, so that its memory and CPU are its own and
 // can be read from /proc (the load generator lives in the bench process and is not counted).
@@ -86,11 +87,15 @@ export async function startCellsAuth(opts: { databaseUrl: string; env?: Record<s
   return serve('cells-auth', [...(opts.nodeArgs ?? []), CLI, 'start'], env, 'cells-auth is serving', port);
 }
 
-/** A baseline script under bench/baselines; it prints `listening` once it serves. */
+/**
+ * A baseline script under bench/baselines; it prints `listening` once it serves. It runs with the
+ * same Node flags and malloc settings `cells-auth start` gives itself (src/process-tuning.ts), so
+ * that a ratio compares the software, not how each runtime was set up.
+ */
 export async function startBaseline(script: string, env: Record<string, string> = {}): Promise<Served> {
   const port = await freePort();
   const file = fileURLToPath(new URL(`../baselines/${script}`, import.meta.url));
-  return serve(script.replace(/\.ts$/, ''), [file], { PORT: String(port), ...env }, 'listening', port);
+  return serve(script.replace(/\.ts$/, ''), [...SERVER_NODE_FLAGS, file], { ...SERVER_MALLOC_ENV, PORT: String(port), ...env }, 'listening', port);
 }
 
 /** Resident memory now and its high-water mark, in MB (Linux /proc). */
