@@ -6,6 +6,9 @@
 //   earlier (peak 330 -> 150 MB) at no measurable CPU cost per request. A live set beyond that is
 //   far outside this service's budget; an operator who needs more raises it with NODE_OPTIONS;
 // - the young generation grows to 2 x 16 MiB and stays committed: 8 MiB semi-spaces;
+// - AsyncLocalStorage (oidc-provider keeps each request's context in one) is built on promise hooks
+//   in Node 22, a cost on every promise of every request: --experimental-async-context-frame
+//   (Node 24's default) carries the context without them. The whole test suite passes with it.
 // - glibc gives each thread its own malloc arena, each keeping what it once held (argon2 hashes,
 //   19 MiB each, run on the libuv threads): two arenas. (Handing big blocks back to the system
 //   at once — MALLOC_MMAP_THRESHOLD_ — was measured too: it cost a sixth of the sign-in rate in
@@ -14,7 +17,7 @@
 // signals are unaffected). Settings an operator gave (NODE_OPTIONS, node flags, MALLOC_*) win.
 
 const MARK = 'CELLS_AUTH_PROCESS_TUNED';
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256', '--experimental-async-context-frame'];
 export const SERVER_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
 /** For `start` on Linux: replaces this process with a tuned one and does not return. */
