@@ -6,8 +6,10 @@ import type { Logger } from 'pino';
 // last-use times. Revocation is not affected: every verification reads the row.
 
 /** Uses wait at most this long before being written (a killed process loses at most this much). */
-export const FLUSH_AFTER_MS = 500;
-/** Uses pending at once before a write is started at once (bounds the memory held). */
+export const FLUSH_AFTER_MS = 100;
+/** Uses pending before a write starts at once, without waiting for the timer. */
+const WRITE_AT = 1_000;
+/** Uses pending while a write is still running: new uses then wait for it (bounds the memory held). */
 const MAX_PENDING = 10_000;
 
 /** The latest use of one token, as it will be written. */
@@ -82,11 +84,12 @@ export function createPatUsage(deps: { write: UseWriter; log: Logger; flushAfter
       const b = writing?.get(id)?.expiry;
       return a === undefined ? b : b === undefined ? a : Math.max(a, b);
     },
-    /** Notes a good use. Resolves at once, unless too many uses wait: then once they are written. */
+    /** Notes a good use. Resolves at once, unless the writes cannot keep up: then once they have. */
     async record(id: string, use: PendingUse): Promise<void> {
       merge(pending, id, { ...use });
       if (pending.size >= MAX_PENDING) return flush();
-      schedule();
+      if (pending.size >= WRITE_AT && !inFlight) void flush();
+      else schedule();
     },
     /** Writes what is pending now (before a listing, and at shutdown). */
     flush,
