@@ -1,6 +1,5 @@
-import type http from 'node:http';
 import * as hdr from 'hdr-histogram-js';
-import { request } from './http.ts';
+import type { rawClient } from './raw-http.ts';
 
 // Open-model load: requests are sent on a fixed schedule, whether or not earlier ones have
 // answered, the way independent users arrive. Latency is measured from when each request was
@@ -21,11 +20,11 @@ export interface OpenLoopResult {
 }
 
 export async function openLoop(opts: {
-  agent: http.Agent;
+  client: ReturnType<typeof rawClient>;
   rate: number;
   seconds: number;
-  /** The request to send as the n-th one; answers true when the reply is good. */
-  send: (n: number) => { method: string; url: string; headers: Record<string, string>; body?: string; good: (status: number, body: string) => boolean };
+  /** The GET to send as the n-th request; `good` says whether its reply is. */
+  send: (n: number) => { path: string; headers: Record<string, string>; good: (status: number, body: string) => boolean };
 }): Promise<OpenLoopResult> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 }); // µs
   const total = Math.round(opts.rate * opts.seconds);
@@ -51,7 +50,7 @@ export async function openLoop(opts: {
       maxSendLagMs = Math.max(maxSendLagMs, now - intended);
       const r = opts.send(sent);
       pending++;
-      request(opts.agent, r.method, r.url, r.headers, r.body).then(
+      opts.client.get(r.path, r.headers).then(
         (res) => settle(intended, r.good(res.status, res.body)),
         () => settle(intended, false),
       );
