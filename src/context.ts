@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { createUsersAdminService, type UsersAdminService } from './accounts/users.admin.service.ts';
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
 import { defaultClients } from './clients/default-clients.ts';
@@ -32,6 +33,8 @@ export interface AppContext {
   clock: Clock;
   db: DbHandle;
   users: UsersService;
+  /** The operators' management of accounts (list, update, lock, delete with revocation). */
+  usersAdmin: UsersAdminService;
   keys: KeysService;
   oidc: OidcRuntime;
   pats: PatService;
@@ -81,9 +84,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
 
+    const hasher = options.hasher ?? createArgon2Hasher(config.password);
     const users = createUsersService({
       repo: createUsersRepository(db.db),
-      hasher: options.hasher ?? createArgon2Hasher(config.password),
+      hasher,
       lockoutThreshold: config.login.lockoutThreshold,
       log,
     });
@@ -135,6 +139,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       db,
       users,
+      usersAdmin: createUsersAdminService({ db: db.db, hasher, accounts: users }),
       keys,
       oidc,
       pats,

@@ -1,0 +1,177 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/app-error.ts';
+import { createOidcModelsRepository, type OidcModelsRepository } from '../oidc/oidc-models.repository.ts';
+import type { PasswordHasher } from './password.ts';
+import { createUsersRepository, type UserPatch, type UserRow, type UsersRepository } from './users.repository.ts';
+import {
+  EMAIL_PATTERN,
+  generatePassword,
+  LOGIN_PATTERN,
+  toUser,
+  validatePassword,
+  type CreateUserInput,
+  type User,
+  type UsersService,
+} from './users.service.ts';
+
+// The operators' management of accounts (SPEC §1 `/a/admin/users`). Apart from users.service.ts,
+// which signs people in and creates accounts (login page, provider, CLI), because it reaches into
+// another area: deleting a user revokes everything the provider keeps for them, in one transaction.
+
+/** A user as an operator sees it: the public view plus what matters for support. */
+export interface AdminUser extends User {
+  updatedAt: string;
+  failedLogins: number;
+}
+
+export function toAdminUser(row: UserRow): AdminUser {
+  return { ...toUser(row), updatedAt: row.updated_at.toISOString(), failedLogins: row.failed_logins };
+}
+
+export interface UserPage {
+  users: AdminUser[];
+  /** Pass back as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+export interface UserUpdate {
+  email?: string | null;
+  displayName?: string | null;
+  roles?: string[];
+}
+
+/** What changed, field by field, for the audit trail. */
+export type UserChanges = Partial<Record<'email' | 'displayName' | 'roles', { from: unknown; to: unknown }>>;
+
+// The cursor is opaque to callers (the ordering may change); it carries the last login of a page.
+const encodeCursor = (login: string) => Buffer.from(login, 'utf8').toString('base64url');
+function decodeCursor(cursor: string): string {
+  const login = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!LOGIN_PATTERN.test(login) || encodeCursor(login) !== cursor) throw new ValidationError('querystring.cursor', 'not a cursor this API returned');
+  return login;
+}
+
+const sameRoles = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((r, i) => r === [...b].sort()[i]);
+
+// The repositories over a connection or a transaction (kysely's Transaction is a Kysely).
+const repos = (db: Kysely<Database>): { users: UsersRepository; models: OidcModelsRepository } => ({
+  users: createUsersRepository(db),
+  models: createOidcModelsRepository(db),
+});
+
+export function createUsersAdminService(deps: { db: Kysely<Database>; hasher: PasswordHasher; accounts: Pick<UsersService, 'create'> }) {
+  const { users, models } = repos(deps.db);
+
+  async function byLogin(login: string): Promise<UserRow> {
+    const row = await users.findByLogin(login);
+    if (!row) throw new NotFoundError(`no user with login "${login}"`);
+    return row;
+  }
+
+  /** An operator acting on their own account must not lock themselves (and so everyone) out. */
+  function notSelf(row: UserRow, actorId: string, what: string): void {
+    if (row.id === actorId) throw new ConflictError(`you cannot ${what} your own account: ask another administrator`);
+  }
+
+  /** Creation is the accounts service's (one set of rules for the API, the CLI and the first start). */
+  async function create(input: CreateUserInput): Promise<{ user: AdminUser; password: string; generated: boolean }> {
+    const created = await deps.accounts.create(input);
+    const row = await users.findById(created.user.id);
+    if (!row) throw new NotFoundError(`user "${input.login}" was deleted as it was created`);
+    return { user: toAdminUser(row), password: created.password, generated: created.generated };
+  }
+
+  async function list(q: { search?: string; cursor?: string; limit: number }): Promise<UserPage> {
+    const afterLogin = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    // One more than asked tells whether another page follows, without a count.
+    const rows = await users.list({ search: q.search, afterLogin, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    return { users: page.map(toAdminUser), nextCursor: rows.length > q.limit && last ? encodeCursor(last.login) : null };
+  }
+
+  async function get(login: string): Promise<AdminUser> {
+    return toAdminUser(await byLogin(login));
+  }
+
+  async function update(login: string, input: UserUpdate, actorId: string): Promise<{ user: AdminUser; changes: UserChanges }> {
+    const row = await byLogin(login);
+    if (input.email != null && !EMAIL_PATTERN.test(input.email)) throw new ValidationError('email', 'not an e-mail address');
+    const roles = input.roles && [...new Set(input.roles)];
+    if (roles && row.roles.includes('admin') && !roles.includes('admin')) notSelf(row, actorId, 'remove the admin role from');
+    const patch: UserPatch = {};
+    const changes: UserChanges = {};
+    if (input.email !== undefined && input.email !== row.email) {
+      patch.email = input.email;
+      changes.email = { from: row.email, to: input.email };
+    }
+    if (input.displayName !== undefined && input.displayName !== row.display_name) {
+      patch.display_name = input.displayName;
+      changes.displayName = { from: row.display_name, to: input.displayName };
+    }
+    if (roles && !sameRoles(roles, row.roles)) {
+      patch.roles = roles;
+      changes.roles = { from: row.roles, to: roles };
+    }
+    if (Object.keys(patch).length === 0) return { user: toAdminUser(row), changes };
+    const updated = await users.update(row.id, patch);
+    if (!updated) throw new NotFoundError(`no user with login "${login}"`);
+    return { user: toAdminUser(updated), changes };
+  }
+
+  /**
+   * Locking refuses the account's sign-ins, access tokens and PATs, and ends what the provider holds
+   * for it (sessions, grants, refresh tokens) in the same transaction: unlocking after a compromise
+   * must not bring an attacker's refresh token back to life, and a browser session of a locked
+   * account must not reach the provider's prompts (which expect its account to exist). PATs stay,
+   * refused while locked: they are listed and revoked one by one. Unlocking forgets failed attempts.
+   */
+  async function setLocked(login: string, locked: boolean, actorId: string): Promise<{ user: AdminUser; providerRecords: number }> {
+    const row = await byLogin(login);
+    if (locked) notSelf(row, actorId, 'lock');
+    const result = await deps.db.transaction().execute(async (trx) => {
+      const inTrx = repos(trx);
+      const updated = await inTrx.users.setLocked(row.id, locked);
+      if (!updated) return undefined;
+      return { updated, providerRecords: locked ? await inTrx.models.deleteByAccount(row.id) : 0 };
+    });
+    if (!result) throw new NotFoundError(`no user with login "${login}"`);
+    return { user: toAdminUser(result.updated), providerRecords: result.providerRecords };
+  }
+
+  /** Sets the given password, or a generated one returned once. */
+  async function setPassword(login: string, given: string | undefined): Promise<{ user: AdminUser; password: string; generated: boolean }> {
+    const password = given ?? generatePassword();
+    validatePassword(password);
+    const row = await byLogin(login);
+    const updated = await users.setPasswordHash(row.id, await deps.hasher.hash(password));
+    if (!updated) throw new NotFoundError(`no user with login "${login}"`);
+    return { user: toAdminUser(updated), password, generated: given === undefined };
+  }
+
+  /**
+   * Deletes the account and, in the same transaction, every session, grant, code and token the
+   * provider holds for it; the database cascades the personal access tokens. Returns how many
+   * provider records went.
+   */
+  async function remove(login: string, actorId: string): Promise<{ user: AdminUser; providerRecords: number }> {
+    const row = await byLogin(login);
+    notSelf(row, actorId, 'delete');
+    const removed = await deps.db.transaction().execute(async (trx) => {
+      const inTrx = repos(trx);
+      if (!(await inTrx.users.delete(row.id))) return undefined;
+      return inTrx.models.deleteByAccount(row.id);
+    });
+    if (removed === undefined) throw new NotFoundError(`no user with login "${login}"`);
+    // A request that was already past its account check (a refresh in flight) may have written a
+    // token after the delete; sweep once more. Such a token is dead anyway (its account is gone), this
+    // only keeps the table clean.
+    const late = await models.deleteByAccount(row.id);
+    return { user: toAdminUser(row), providerRecords: removed + late };
+  }
+
+  return { create, list, get, update, setLocked, setPassword, remove };
+}
+
+export type UsersAdminService = ReturnType<typeof createUsersAdminService>;
