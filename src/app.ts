@@ -16,6 +16,9 @@ import { loginRecorder } from './audit/login-events.ts';
 import metricsPlugin from './metrics/metrics.plugin.ts';
 import { patAdminRoutes } from './pat/pat-admin.routes.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
+import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
+import { keysAdminRoutes } from './admin/keys.admin.routes.ts';
+import { usersAdminRoutes } from './admin/users.admin.routes.ts';
 
 export interface BuildOptions {
   /** Server options owned by the process (TLS, HTTP/2, timeouts); see server.ts. */
@@ -57,7 +60,10 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(
     async (admin) => {
       guardAdmin(admin, ctx.bearer);
-      await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users });
+      await admin.register(usersAdminRoutes, { users: ctx.usersAdmin, audit: ctx.audit });
+      await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users, audit: ctx.audit });
+      await admin.register(keysAdminRoutes, { keys: ctx.keys, oidc: ctx.oidc, audit: ctx.audit });
+      await admin.register(auditAdminRoutes, { audit: ctx.audit });
     },
     { prefix: '/a/admin' },
   );
@@ -67,7 +73,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await auth.register(verifyRoutes, { auth: ctx.bearer });
       await auth.register(async (own) => {
         guardUser(own, ctx.bearer);
-        await own.register(patSelfRoutes, { pats: ctx.pats });
+        await own.register(patSelfRoutes, { pats: ctx.pats, audit: ctx.audit });
       });
     },
     { prefix: '/a/auth' },
