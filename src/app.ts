@@ -16,6 +16,7 @@ import { loginRecorder } from './audit/login-events.ts';
 import metricsPlugin from './metrics/metrics.plugin.ts';
 import { patAdminRoutes } from './pat/pat-admin.routes.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
+import openapiPlugin from './openapi/openapi.plugin.ts';
 import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
 import { keysAdminRoutes } from './admin/keys.admin.routes.ts';
 import { usersAdminRoutes } from './admin/users.admin.routes.ts';
@@ -41,6 +42,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerErrorHandlers(app, errorPage);
   registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  // First: it documents the routes registered after it (GET /a/openapi.yaml).
+  await app.register(openapiPlugin);
 
   // Order: process probes, the provider, the people-facing pages, then our JSON APIs.
   await app.register(metricsPlugin, { metrics: ctx.metrics });
