@@ -3,7 +3,8 @@ import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts'
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
-import { defaultClients } from './clients/default-clients.ts';
+import { createClientsService, type ClientsService } from './clients/clients.service.ts';
+import { loadStaticClients } from './clients/static-clients.ts';
 import type { Config } from './config/schema.ts';
 import { connectDatabase, targetFromConfig, type DatabaseTarget, type DbHandle } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -25,6 +26,7 @@ export interface AppContext {
   clock: Clock;
   db: DbHandle;
   users: UsersService;
+  clients: ClientsService;
   keys: KeysService;
   oidc: OidcRuntime;
   loginThrottle: Throttle;
@@ -46,6 +48,10 @@ export interface ContextOptions {
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const log = options.log ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
+  // Configuration clients first: a bad clients file stops the start before anything is touched.
+  const placeholders = { publicUrls: [config.publicUrl, ...config.extraPublicUrls] };
+  const statics = loadStaticClients({ ...placeholders, clientsFile: config.clientsFile });
+  for (const warning of statics.warnings) log.warn({ clientsFile: config.clientsFile }, warning);
   const db = await connectDatabase(options.database ?? targetFromConfig(config));
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
@@ -61,15 +67,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
     });
-    const clientsRepo = createClientsRepository(db.db);
+    const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
     const modelsRepo = createOidcModelsRepository(db.db);
-    const adapter = createAdapterFactory({
-      repo: modelsRepo,
-      clock,
-      findClient: async (id) => (await clientsRepo.find(id))?.metadata,
-    });
-    const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
-    const staticClients = defaultClients({ publicUrls });
+    const adapter = createAdapterFactory({ repo: modelsRepo, clock, findClient: clients.providerMetadata });
+    const staticClients = statics.clients.map((c) => c.metadata);
 
     const oidc = createOidcRuntime({
       keys,
@@ -96,6 +97,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       db,
       users,
+      clients,
       keys,
       oidc,
       loginThrottle,

@@ -1,11 +1,13 @@
 import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { UserRow } from '../accounts/users.repository.ts';
-import type { CellsClientMetadata } from '../clients/default-clients.ts';
+import type { CellsClientMetadata } from '../clients/client-definition.ts';
+import { clientSecretMatches } from '../clients/client-secret.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interaction/views.ts';
 import { trusted } from '../interaction/html.ts';
 import type { KeySet } from './keys.service.ts';
-import { isLoopbackOrigin } from './cors.ts';
+import { isLoopbackOrigin, loopbackOnlyCors } from './cors.ts';
+import { requestCompat } from './request-compat.ts';
 
 export const OIDC_PREFIX = '/oidc';
 export const OFFLINE_SCOPES = ['offline', 'offline_access'];
@@ -66,7 +68,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     scopes: ['openid', 'email', 'profile', 'pydio', 'offline', 'offline_access'],
     // Cells clients read name and email from the ID token itself.
     conformIdTokenClaims: false,
-    extraClientMetadata: { properties: ['first_party', 'introspect', 'pkce_required', 'redirect_patterns'] },
+    extraClientMetadata: { properties: ['first_party', 'introspect', 'pkce_required', 'redirect_patterns', 'post_logout_redirect_patterns'] },
+    // Secrets are kept as digests (see compareClientSecret below), so no method that needs the
+    // plaintext secret as a key (client_secret_jwt) can be offered.
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     responseTypes: ['code'],
     pkce: {
       required: (_ctx, client) => Boolean((client as unknown as CellsClientMetadata).pkce_required),
@@ -142,5 +147,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(`${config.publicUrl}${OIDC_PREFIX}`, configuration);
   // We sit behind our own Fastify server; the mount sets the forwarded headers it believes.
   provider.proxy = true;
+  // Client secrets are stored only as SHA-256 digests (STYLE §10), and the provider's own check compares
+  // the presented secret with the stored value as plaintext. This one method is replaced: it hashes the
+  // presented secret and compares the digests in constant time (client-secret.ts).
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return clientSecretMatches(actual, this.clientSecret);
+  };
+  provider.use(loopbackOnlyCors);
+  provider.use(requestCompat);
   return provider;
 }
