@@ -80,17 +80,21 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && hasOffline(code.scopes),
     expiresWithSession: async (_ctx, code) => !hasOffline(code.scopes),
     rotateRefreshToken: true,
-    // First-party clients never show a consent screen: the grant covers what they asked for.
+    // First-party clients never show a consent screen: the grant covers what they ask for, including
+    // scopes a later request adds to an existing grant (else that request would meet a consent page).
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const { oidc } = ctx;
       const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
-      if (grantId) {
-        const existing = await oidc.provider.Grant.find(grantId);
-        if (existing) return existing;
-      }
-      if (!(oidc.client as unknown as CellsClientMetadata).first_party) return undefined;
-      const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
-      grant.addOIDCScope(String(oidc.params!.scope ?? 'openid'));
+      const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+      if (!(oidc.client as unknown as CellsClientMetadata).first_party) return existing;
+      const grant = existing ?? new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
+      const granted = new Set(grant.getOIDCScope().split(' '));
+      const scopes = [...oidc.requestParamOIDCScopes];
+      const claims = [...oidc.requestParamClaims];
+      const grantedClaims = new Set(grant.getOIDCClaims());
+      if (existing && scopes.every((s) => granted.has(s)) && claims.every((c) => grantedClaims.has(c))) return existing;
+      grant.addOIDCScope(scopes.join(' '));
+      if (claims.length) grant.addOIDCClaims(claims);
       await grant.save();
       return grant;
     },
