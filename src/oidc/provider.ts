@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import type { UserRow } from '../accounts/users.repository.ts';
 import type { CellsClientMetadata } from '../clients/client-definition.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
+import { cellsInteractionPolicy, isFirstParty } from '../clients/first-party-policy.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interaction/views.ts';
 import { trusted } from '../interaction/html.ts';
 import type { KeySet } from './keys.service.ts';
@@ -86,7 +87,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       const { oidc } = ctx;
       const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
       const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-      if (!(oidc.client as unknown as CellsClientMetadata).first_party) return existing;
+      if (!isFirstParty(oidc.client)) return existing;
       const grant = existing ?? new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
       const granted = new Set(grant.getOIDCScope().split(' '));
       const scopes = [...oidc.requestParamOIDCScopes];
@@ -98,7 +99,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: cellsInteractionPolicy() },
     routes: {
       authorization: '/oauth2/auth',
       token: '/oauth2/token',

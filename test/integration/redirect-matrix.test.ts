@@ -111,7 +111,7 @@ for (const kind of dbKinds()) {
       for (const redirectUri of cases.accept) {
         // One browser: the first sign-in shows the form, the others pass silently on its session.
         const pkce = clientId === 'cells-sync';
-        const { code, callback, verifier } = await signIn(url, { clientId, redirectUri, login: 'alice', password: PASSWORD, jar, pkce });
+        const { code, callback, verifier } = await signIn(url, { clientId, redirectUri, login: 'alice', password: PASSWORD, jar, pkce, consent: false });
         // The provider appends the query to the URI as a URL, which serializes `http://h:p` as `http://h:p/`.
         t.equal(callback.href.split('?')[0], new URL(redirectUri).href, `${clientId} ${redirectUri}: back to exactly that URI`);
         const tokens = await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, ...(pkce ? { code_verifier: verifier } : {}) });
