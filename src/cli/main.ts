@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerClientCreate } from './client-create.ts';
+import { registerClientsList } from './clients-list.ts';
 import { registerMigrate } from './migrate.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');
   registerUserCreate(user);
+  registerClientCreate(admin.command('client').description("operators' clients"));
+  registerClientsList(program.command('clients').description('all clients'));
   return program;
 }
 

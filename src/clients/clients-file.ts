@@ -125,7 +125,7 @@ export function parseClientsDocument(doc: unknown, ctx: PlaceholderContext): Par
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const field = cells ? (CELLS_NAMES[err.field] ?? err.field) : err.field;
-      throw new ClientsFileError(`${label}: ${field}: ${err.message.slice(err.field.length + 2)}`);
+      throw new ClientsFileError(`${label}: ${field}: ${err.reason}`);
     }
   });
   return { definitions, warnings };

@@ -20,14 +20,14 @@ export const registerClientInput = z
     /** A resource server that may call the introspection endpoint (confidential only). */
     introspect: z.boolean().default(false),
     /** Default: authorization_code + refresh_token when there are redirect URIs, else none. */
-    grants: z.array(z.enum(GRANTS)).max(GRANTS.length * 2).optional(),
+    grants: z.array(z.enum(GRANTS, { error: `expected one of ${GRANTS.join(', ')}` })).max(GRANTS.length * 2).optional(),
     redirectUris: z.array(uri).max(100).default([]),
     postLogoutRedirectUris: z.array(uri).max(100).default([]),
     scope: z.string().max(500).optional(),
     /** Default: required for a public client, optional for a confidential one. */
     pkceRequired: z.boolean().optional(),
     /** An operator-chosen secret; omitted for a confidential client, one is generated. */
-    secret: z.string().min(MIN_SECRET_LENGTH).max(512).optional(),
+    secret: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).max(512, 'must be at most 512 characters').optional(),
   })
   .strict();
 
