@@ -1,7 +1,7 @@
 import type { AdapterPayload } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError } from '../errors/app-error.ts';
-import { toProviderMetadata, type CellsClientMetadata } from './client-definition.ts';
+import { CLIENT_ID_PATTERN, toProviderMetadata, type CellsClientMetadata } from './client-definition.ts';
 import { digestClientSecret, generateClientSecret } from './client-secret.ts';
 import type { ClientRow, ClientsRepository } from './clients.repository.ts';
 import { clientIdParam, definitionFromInput, parseInput, registerClientInput, type ClientView, type RegisterClientInput } from './clients.schemas.ts';
@@ -97,6 +97,8 @@ export function createClientsService(deps: { repo: ClientsRepository; staticClie
    * the registered patterns, so that placeholders follow a changed public URL.
    */
   async function providerMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+    // An id no registration could have is not looked up.
+    if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
     const row = await repo.find(clientId);
     if (!row) return undefined;
     const m = row.metadata as CellsClientMetadata;

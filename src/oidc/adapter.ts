@@ -45,15 +45,19 @@ export function createAdapterFactory(deps: {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      // Postgres text cannot hold NUL, so no record has such an id; asking would be a server error.
+      if (id.includes('\u0000')) return undefined;
       if (this.model === 'Client') return findClient(id);
       return hydrate(await repo.find(this.model, id, now()));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (uid.includes('\u0000')) return undefined;
       return hydrate(await repo.findBy(this.model, 'uid', uid, now()));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      if (userCode.includes('\u0000')) return undefined;
       return hydrate(await repo.findBy(this.model, 'user_code', userCode, now()));
     }
 

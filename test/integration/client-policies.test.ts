@@ -127,4 +127,26 @@ for (const kind of dbKinds()) {
     const discovery = await fetch(`${url}/oidc/.well-known/openid-configuration`, { headers: { origin: 'https://evil.example' } });
     t.equal(discovery.headers.get('access-control-allow-origin'), 'https://evil.example', 'the public metadata stays readable by any page');
   });
+
+  t.test(`malformed client ids, codes and tokens are refused, never a 500 [${kind}]`, async (t) => {
+    const { url } = await buildTestApp(t, { kind });
+    // NUL cannot be stored in Postgres text: asking the database for it would fail.
+    for (const clientId of ['\u0000', 'a\u0000b', 'x'.repeat(5000), '\u00c0', 'cells-sync\n']) {
+      const res = await fetch(authorizeUrl(url, { clientId, redirectUri: 'http://localhost:3636' }).url, { redirect: 'manual' });
+      t.equal(res.status, 400, `authorize with client_id ${JSON.stringify(clientId.slice(0, 12))}`);
+      t.equal(res.headers.get('location'), null);
+    }
+    const cases: Array<[Record<string, string>, Record<string, string>, number]> = [
+      [{ grant_type: 'refresh_token', refresh_token: 'x', client_id: '\u0000' }, {}, 401],
+      [{ grant_type: 'authorization_code', code: '\u0000', client_id: 'cells-sync', redirect_uri: 'http://localhost:3636', code_verifier: 'x'.repeat(43) }, {}, 400],
+      [{ grant_type: 'refresh_token', refresh_token: 'a\u0000', client_id: 'cells-sync' }, {}, 400],
+      [{ grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basic('\u0000') }, 401],
+    ];
+    for (const [params, headers, status] of cases) {
+      const res = await tokenRequest(url, params, headers);
+      t.equal(res.status, status, `token endpoint: ${JSON.stringify(params)} → ${status} ${JSON.stringify(res.body)}`);
+    }
+    const info = await fetch(`${url}/oidc/userinfo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'access_token=%00' });
+    t.equal(info.status, 401, 'userinfo with a NUL token');
+  });
 }
