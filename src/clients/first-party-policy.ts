@@ -1,4 +1,4 @@
-import { interactionPolicy } from 'oidc-provider';
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { CellsClientExtras } from './client-definition.ts';
 
 const { Check, base } = interactionPolicy;
@@ -7,22 +7,26 @@ export function isFirstParty(client: unknown): boolean {
   return Boolean((client as CellsClientExtras | undefined)?.first_party);
 }
 
-/**
- * The provider's default prompts, but a first-party client is not asked for an interaction just for
- * being native. oidc-provider asks every native client for one (RFC 8252 §8.6: any app can claim a
- * custom scheme), while SPEC §2 says Cells' mobile app, first-party, never sees a consent screen as in
- * Cells. Every other native client keeps the check.
- */
+// Consent checks of the provider's default policy that first-party clients skip:
+// - `native_client_prompt`: oidc-provider asks every native client for an interaction (RFC 8252 §8.6:
+//   any app can claim a custom scheme), but Cells' mobile app is first-party and never sees a consent
+//   screen in Cells;
+// - `consent_prompt`: a first-party client that sends `prompt=consent` (the usual way to ask for
+//   `offline_access`) would otherwise be shown one, which Cells never does either.
+// Missing scopes are covered by loadExistingGrant (provider.ts), which grants a first-party client what
+// it asks for. Every other client keeps every check.
+const SKIPPED_FOR_FIRST_PARTY = ['native_client_prompt', 'consent_prompt'];
+
 export function cellsInteractionPolicy(): interactionPolicy.DefaultPolicy {
   const policy = base();
   const checks = policy.get('consent')!.checks;
-  const native = checks.get('native_client_prompt');
-  if (!native) throw new Error('oidc-provider no longer has the native_client_prompt check: review cellsInteractionPolicy');
-  const at = checks.indexOf(native);
-  checks.remove(native.reason);
-  checks.add(
-    new Check(native.reason, native.description, native.error ?? 'consent_required', (ctx) => (isFirstParty(ctx.oidc.client) ? Check.NO_NEED_TO_PROMPT : native.check(ctx)), native.details),
-    at,
-  );
+  for (const reason of SKIPPED_FOR_FIRST_PARTY) {
+    const original = checks.get(reason);
+    if (!original) throw new Error(`oidc-provider no longer has the ${reason} check: review cellsInteractionPolicy`);
+    const at = checks.indexOf(original);
+    const check = (ctx: KoaContextWithOIDC) => (isFirstParty(ctx.oidc.client) ? Check.NO_NEED_TO_PROMPT : original.check(ctx));
+    checks.remove(reason);
+    checks.add(new Check(reason, original.description, original.error ?? 'consent_required', check, original.details), at);
+  }
   return policy;
 }

@@ -46,6 +46,9 @@ for (const kind of dbKinds()) {
     }
     const more = await signIn(url, { clientId: 'cells-sync', redirectUri: 'http://localhost:3636', scope: 'openid email profile pydio offline', login: 'alice', password: PASSWORD, jar, consent: false });
     t.ok(more.code, 'a first-party client asking for more scopes later still sees no consent screen');
+    const prompted = await signIn(url, { clientId: 'cells-sync', redirectUri: 'http://localhost:3636', scope: 'openid offline_access', extra: { prompt: 'consent' }, login: 'alice', password: PASSWORD, jar, consent: false });
+    const offline = await tokenRequest(url, { grant_type: 'authorization_code', code: prompted.code, redirect_uri: 'http://localhost:3636', client_id: 'cells-sync', code_verifier: prompted.verifier });
+    t.type(offline.body.refresh_token, 'string', 'prompt=consent from a first-party client: no consent screen, and offline_access is honoured');
 
     // The operator's client: consent shows, names the client and the scopes; Allow completes the flow.
     const { step } = await afterLogin(url, jar, 'third-party', REDIRECT);
@@ -62,6 +65,9 @@ for (const kind of dbKinds()) {
 
     const again = await afterLogin(url, jar, 'third-party', REDIRECT);
     t.ok(again.step instanceof URL && (again.step as URL).searchParams.get('code'), 'the consent is remembered for the same scopes');
+    const start = authorizeUrl(url, { clientId: 'third-party', redirectUri: REDIRECT, extra: { prompt: 'consent' } });
+    const asked = await follow(jar, url, await browse(jar, start.url));
+    t.match(asked instanceof URL ? '' : await asked.text(), /Allow access/, 'prompt=consent from a third-party client asks again');
 
     // A consent POST without its CSRF token is refused.
     const other = await afterLogin(url, new CookieJar(), 'third-party', REDIRECT);
