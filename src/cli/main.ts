@@ -3,6 +3,8 @@ import { registerMigrate } from './migrate.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
 import { registerUserCreate } from './user-create.ts';
+import { registerUserSetPassword } from './user-set-password.ts';
+import { registerUserUnlock } from './user-unlock.ts';
 
 // One executable, one file per command (SPEC §10). Every failure: one line on stderr, exit 1.
 
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');
   registerUserCreate(user);
+  registerUserUnlock(user);
+  registerUserSetPassword(user);
   return program;
 }
 
