@@ -114,6 +114,37 @@ for (const kind of dbKinds()) {
     checkPage(t, replay, await replay.text(), 'replayed login');
   });
 
+  t.test(`malformed posts to the pages get a 4xx page, never a 500 [${kind}]`, async (t) => {
+    const { url } = await buildTestApp(t, { kind });
+    const form = await openLoginForm(url, sync);
+    const cookie = form.jar.header();
+    const post = (contentType: string | undefined, body: string | undefined, to = form.action): RequestInit & { to: string } => ({
+      to,
+      method: 'POST',
+      headers: { cookie, ...(contentType ? { 'content-type': contentType } : {}) },
+      body,
+    });
+    const urlencoded = 'application/x-www-form-urlencoded';
+    const cases: Array<[string, RequestInit & { to: string }]> = [
+      ['plain text', post('text/plain', 'login=a')],
+      ['JSON of the wrong types', post('application/json', JSON.stringify({ login: 5, password: [], csrf: form.csrf }))],
+      ['broken JSON', post('application/json', '{')],
+      ['broken percent-encoding', post(urlencoded, 'login=%zz&password=%')],
+      ['a field given twice', post(urlencoded, `login=a&login=b&password=x&csrf=${form.csrf}`)],
+      ['an oversized body', post(urlencoded, `login=${'a'.repeat(70_000)}`)],
+      ['no body', post(undefined, undefined)],
+      ['a consent before the login', post(urlencoded, `csrf=${form.csrf}`, form.action.replace(/\/login$/, '/consent'))],
+      ['a forged interaction cookie', { to: form.action.replace(/\/login$/, ''), headers: { cookie: '_interaction=zzz; _interaction.sig=yyy' } }],
+    ];
+    for (const [what, { to, ...init }] of cases) {
+      const res = await fetch(to, { ...init, redirect: 'manual' });
+      const html = await res.text();
+      t.ok(res.status >= 400 && res.status < 500, `${what}: ${res.status}`);
+      t.match(res.headers.get('content-type'), /^text\/html/, `${what}: a page`);
+      t.match(html, /role="alert">[^<]+</, `${what}: that says what went wrong`);
+    }
+  });
+
   t.test(`the provider's own pages: error page escaped, form_post allowed by hash only [${kind}]`, async (t) => {
     const { ctx, url } = await buildTestApp(t, { kind });
     await ctx.users.create({ login: 'alice', password: GOOD });
