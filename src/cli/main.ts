@@ -7,6 +7,8 @@ import { registerTokenRevoke } from './token-revoke.ts';
 import { registerUserCreate } from './user-create.ts';
 import { registerUserToken } from './user-token.ts';
 import { registerUserTokens } from './user-tokens.ts';
+import { registerUserSetPassword } from './user-set-password.ts';
+import { registerUserUnlock } from './user-unlock.ts';
 
 // One executable, one file per command (SPEC §10). Every failure: one line on stderr, exit 1.
 
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerUserTokens(user);
   const token = admin.command('token').description('personal access tokens');
   registerTokenRevoke(token);
+  registerUserUnlock(user);
+  registerUserSetPassword(user);
   return program;
 }
 

@@ -7,6 +7,8 @@ import { trusted } from '../interaction/html.ts';
 import type { KeySet } from './keys.service.ts';
 import { isLoopbackOrigin } from './cors.ts';
 import { guardStore } from './adapter.ts';
+import { interactionPolicyWithAccountCheck } from './interaction-policy.ts';
+import { postAsGet } from './post-as-get.ts';
 
 export const OIDC_PREFIX = '/oidc';
 export const OFFLINE_SCOPES = ['offline', 'offline_access'];
@@ -90,7 +92,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     routes: {
       authorization: '/oauth2/auth',
       token: '/oauth2/token',
@@ -143,5 +145,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(`${config.publicUrl}${OIDC_PREFIX}`, configuration);
   // We sit behind our own Fastify server; the mount sets the forwarded headers it believes.
   provider.proxy = true;
+  provider.use(postAsGet({ [configuration.routes!.end_session!]: `${provider.issuer}${configuration.routes!.end_session}` }));
   return provider;
 }
