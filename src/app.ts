@@ -1,6 +1,8 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { guardAdmin, guardUser } from './auth/guards.ts';
+import { verifyRoutes } from './auth/verify.routes.ts';
 import type { AppContext } from './context.ts';
 import { registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
@@ -10,6 +12,10 @@ import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { oobRoutes } from './interaction/oob.routes.ts';
 import { errorPage } from './interaction/views.ts';
 import oidcPlugin from './oidc/oidc.plugin.ts';
+import { loginRecorder } from './audit/login-events.ts';
+import metricsPlugin from './metrics/metrics.plugin.ts';
+import { patAdminRoutes } from './pat/pat-admin.routes.ts';
+import { patSelfRoutes } from './pat/pat-self.routes.ts';
 
 export interface BuildOptions {
   /** Server options owned by the process (TLS, HTTP/2, timeouts); see server.ts. */
@@ -34,6 +40,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   // Order: process probes, the provider, the people-facing pages, then our JSON APIs.
+  await app.register(metricsPlugin, { metrics: ctx.metrics });
   await app.register(healthRoutes, { db: ctx.db });
   await app.register(oidcPlugin, { provider: ctx.oidc.provider, publicUrl: config.publicUrl });
   await app.register(assetsRoutes);
@@ -42,7 +49,28 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     users: ctx.users,
     throttle: ctx.loginThrottle,
     csrfKey: ctx.oidc.cookieKey,
+    onLogin: loginRecorder({ audit: ctx.audit, metrics: ctx.metrics }),
   });
   await app.register(oobRoutes);
+
+  // The operators' API: one scope, one guard (an admin's bearer credential), areas inside it.
+  await app.register(
+    async (admin) => {
+      guardAdmin(admin, ctx.bearer);
+      await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users });
+    },
+    { prefix: '/a/admin' },
+  );
+  // A signed-in user's own things, and the forward-auth check (which does its own authentication).
+  await app.register(
+    async (auth) => {
+      await auth.register(verifyRoutes, { auth: ctx.bearer });
+      await auth.register(async (own) => {
+        guardUser(own, ctx.bearer);
+        await own.register(patSelfRoutes, { pats: ctx.pats });
+      });
+    },
+    { prefix: '/a/auth' },
+  );
   return app;
 }

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
+import { createAuditRepository } from './audit/audit.repository.ts';
+import { createAuditService, type AuditService } from './audit/audit.service.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
 import { createClientsService, type ClientsService } from './clients/clients.service.ts';
 import { loadStaticClients } from './clients/static-clients.ts';
@@ -15,6 +19,9 @@ import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createSweeper } from './oidc/sweeper.ts';
+import { patIntrospection } from './pat/pat-introspection.ts';
+import { createPatRepository } from './pat/pat.repository.ts';
+import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger } from './util/logger.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
@@ -29,7 +36,12 @@ export interface AppContext {
   clients: ClientsService;
   keys: KeysService;
   oidc: OidcRuntime;
+  pats: PatService;
+  /** Bearer / Basic credentials to a principal, for our own APIs. */
+  bearer: BearerAuth;
   loginThrottle: Throttle;
+  audit: AuditService;
+  metrics: Metrics;
   /** Starts the background work (key watch, sweeping) of a serving instance. */
   startBackground(): void;
   close(): Promise<void>;
@@ -43,6 +55,25 @@ export interface ContextOptions {
   hasher?: PasswordHasher;
   /** Apply migrations before use (default true). */
   migrate?: boolean;
+  /** Export process metrics (CPU, memory, event loop); off for short-lived commands. */
+  processMetrics?: boolean;
+}
+
+/** Counts PAT verifications by outcome, wherever they happen (verify, Basic, introspection). */
+function countVerifications(pats: PatService, metrics: Metrics): PatService {
+  return {
+    ...pats,
+    async verify(token, address) {
+      try {
+        const verified = await pats.verify(token, address);
+        metrics.patVerifications.inc({ result: verified ? 'valid' : 'invalid' });
+        return verified;
+      } catch (err) {
+        metrics.patVerifications.inc({ result: 'error' });
+        throw err;
+      }
+    },
+  };
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
@@ -69,8 +100,17 @@ export async function createContext(config: Config, options: ContextOptions = {}
     });
     const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
     const modelsRepo = createOidcModelsRepository(db.db);
-    const adapter = createAdapterFactory({ repo: modelsRepo, clock, findClient: clients.providerMetadata });
+    const adapter = createAdapterFactory({
+      repo: modelsRepo,
+      clock,
+      findClient: clients.providerMetadata,
+      refreshGraceSeconds: config.refreshGraceSeconds,
+    });
     const staticClients = statics.clients.map((c) => c.metadata);
+
+    const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
+    const pats = countVerifications(createPatService({ repo: createPatRepository(db.db), clock, log }), metrics);
+    const audit = createAuditService({ repo: createAuditRepository(db.db), clock, log });
 
     const oidc = createOidcRuntime({
       keys,
@@ -78,9 +118,12 @@ export async function createContext(config: Config, options: ContextOptions = {}
       build: (keySet) => {
         const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: users.findById });
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
+        provider.on('grant.success', (gctx) => metrics.tokensIssued.inc({ grant: String(gctx.oidc.params?.grant_type ?? 'unknown') }));
+        provider.use(patIntrospection({ pats, log }));
         return provider;
       },
     });
+    const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), findUser: users.findById });
     await keys.ensure();
     await oidc.reload();
 
@@ -100,7 +143,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clients,
       keys,
       oidc,
+      pats,
+      bearer,
       loginThrottle,
+      audit,
+      metrics,
       startBackground() {
         oidc.watch(1000);
         sweeper.start(60_000);

@@ -22,7 +22,7 @@ export function configFor(cmd: Command): Config {
 export async function withContext<T>(cmd: Command, fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const config = configFor(cmd);
   // Commands print their own results; only real problems go to stderr as JSON lines.
-  const ctx = await createContext(config, { log: createLogger('error', process.stderr as never) });
+  const ctx = await createContext(config, { log: createLogger('error', process.stderr as never), processMetrics: false });
   try {
     return await fn(ctx);
   } finally {

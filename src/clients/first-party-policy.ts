@@ -17,12 +17,12 @@ export function isFirstParty(client: unknown): boolean {
 // it asks for. Every other client keeps every check.
 const SKIPPED_FOR_FIRST_PARTY = ['native_client_prompt', 'consent_prompt'];
 
-export function cellsInteractionPolicy(): interactionPolicy.DefaultPolicy {
-  const policy = base();
+/** The given policy (the provider's default prompts, possibly extended), with those checks wrapped. */
+export function withFirstPartyConsent(policy: interactionPolicy.DefaultPolicy = base()): interactionPolicy.DefaultPolicy {
   const checks = policy.get('consent')!.checks;
   for (const reason of SKIPPED_FOR_FIRST_PARTY) {
     const original = checks.get(reason);
-    if (!original) throw new Error(`oidc-provider no longer has the ${reason} check: review cellsInteractionPolicy`);
+    if (!original) throw new Error(`oidc-provider no longer has the ${reason} check: review withFirstPartyConsent`);
     const at = checks.indexOf(original);
     const check = (ctx: KoaContextWithOIDC) => (isFirstParty(ctx.oidc.client) ? Check.NO_NEED_TO_PROMPT : original.check(ctx));
     checks.remove(reason);

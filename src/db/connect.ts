@@ -42,8 +42,11 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DbHandle>
       // A query that hangs must not hold a request forever (the database may be gone).
       query_timeout: 15_000,
     });
-    // An idle client losing its server must not crash the process; the pool replaces it.
+    // A client losing its server must not crash the process. The pool reports idle clients here;
+    // a checked-out client emits 'error' on itself (its query rejects as well, and that is what the
+    // caller handles), so every client gets a listener when it connects.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

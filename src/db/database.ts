@@ -1,7 +1,9 @@
+import type { AuditEventsTable } from '../audit/audit.table.ts';
 import type { ClientsTable } from '../clients/clients.table.ts';
 import type { UsersTable } from '../accounts/users.table.ts';
 import type { CookieKeysTable, SigningKeysTable } from '../oidc/keys.table.ts';
 import type { OidcModelsTable } from '../oidc/oidc-models.table.ts';
+import type { PersonalAccessTokenNodesTable, PersonalAccessTokensTable } from '../pat/pat.table.ts';
 
 /** Every table, as kysely sees it. Each area declares its own tables beside its repository. */
 export interface Database {
@@ -10,4 +12,7 @@ export interface Database {
   cookie_keys: CookieKeysTable;
   users: UsersTable;
   clients: ClientsTable;
+  audit_events: AuditEventsTable;
+  personal_access_tokens: PersonalAccessTokensTable;
+  personal_access_token_nodes: PersonalAccessTokenNodesTable;
 }

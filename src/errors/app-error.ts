@@ -3,7 +3,6 @@
 // `/oidc` keeps the provider's own RFC errors.
 
 export class AppError extends Error {
-  override name = 'AppError';
   readonly status: number;
   readonly code: string;
   /** Extra response headers, such as WWW-Authenticate. */
@@ -11,6 +10,8 @@ export class AppError extends Error {
 
   constructor(status: number, code: string, description: string, headers: Record<string, string> = {}) {
     super(description);
+    // The subclass's own name, so that logs and tests can tell a 503 from a 404.
+    this.name = new.target.name;
     this.status = status;
     this.code = code;
     this.headers = headers;

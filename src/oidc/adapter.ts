@@ -1,10 +1,31 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { isDatabaseUnavailable } from '../errors/db-errors.ts';
 import type { Clock } from '../util/clock.ts';
 import type { OidcModelsRepository } from './oidc-models.repository.ts';
 
 // Models that can be redeemed once. A second redemption is refused here, at the database, so that two
 // parallel requests that both read the row before either wrote it cannot both win.
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/**
+ * The store cannot be reached. The provider answers its status (503) with an RFC 6749 error code
+ * (`temporarily_unavailable`), never a 500 and never a wrong answer such as `active: false`.
+ */
+export class StoreUnavailableError extends errors.OIDCProviderError {
+  constructor(cause: unknown) {
+    super(503, 'temporarily_unavailable', { cause });
+    this.expose = true;
+    Object.assign(this, { error_description: 'the service is temporarily unavailable, try again shortly' });
+  }
+}
+
+export async function guardStore<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw isDatabaseUnavailable(err) ? new StoreUnavailableError(err) : err;
+  }
+}
 
 /**
  * The oidc-provider adapter: every model maps onto the one `oidc_models` table (Logto's shape, in
@@ -15,14 +36,24 @@ export function createAdapterFactory(deps: {
   clock: Clock;
   /** Operators' clients live in their own table; the provider asks for them as model `Client`. */
   findClient: (clientId: string) => Promise<AdapterPayload | undefined>;
+  /**
+   * Seconds after a refresh token's rotation during which presenting it again is treated as the
+   * client's own race (two tabs, a retry after a timeout), not as theft: that request fails, but the
+   * token family survives. After the window, reuse revokes the family (OAuth 2.0 Security BCP §4.14).
+   */
+  refreshGraceSeconds: number;
 }) {
-  const { repo, clock, findClient } = deps;
+  const { repo, clock, findClient, refreshGraceSeconds } = deps;
   const now = () => new Date(clock.now());
 
-  const hydrate = (row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined): AdapterPayload | undefined => {
+  const hydrate = (model: string, row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined): AdapterPayload | undefined => {
     if (!row) return undefined;
     const payload = row.payload as AdapterPayload;
-    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+    if (!row.consumed_at) return payload;
+    // Within the grace window the provider is shown an unused token, so it does not revoke the
+    // family; the conditional UPDATE in consume() then refuses this second redemption.
+    if (model === 'RefreshToken' && clock.now() - row.consumed_at.getTime() < refreshGraceSeconds * 1000) return payload;
+    return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
   };
 
   return class PostgresAdapter implements Adapter {
@@ -33,7 +64,7 @@ export function createAdapterFactory(deps: {
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      await repo.upsert({
+      await guardStore(() => repo.upsert({
         model: this.model,
         id,
         payload: payload as Record<string, unknown>,
@@ -41,39 +72,39 @@ export function createAdapterFactory(deps: {
         uid: payload.uid ?? null,
         userCode: payload.userCode ?? null,
         expiresAt: expiresIn ? new Date(clock.now() + expiresIn * 1000) : null,
-      });
+      }));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       // Postgres text cannot hold NUL, so no record has such an id; asking would be a server error.
       if (id.includes('\u0000')) return undefined;
-      if (this.model === 'Client') return findClient(id);
-      return hydrate(await repo.find(this.model, id, now()));
+      if (this.model === 'Client') return guardStore(() => findClient(id));
+      return hydrate(this.model, await guardStore(() => repo.find(this.model, id, now())));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       if (uid.includes('\u0000')) return undefined;
-      return hydrate(await repo.findBy(this.model, 'uid', uid, now()));
+      return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'uid', uid, now())));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
       if (userCode.includes('\u0000')) return undefined;
-      return hydrate(await repo.findBy(this.model, 'user_code', userCode, now()));
+      return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'user_code', userCode, now())));
     }
 
     async consume(id: string): Promise<void> {
-      const won = await repo.consume(this.model, id, now());
+      const won = await guardStore(() => repo.consume(this.model, id, now()));
       if (!won && CONSUMABLE.has(this.model)) {
         throw new errors.InvalidGrant('grant request is invalid: it was already used');
       }
     }
 
     async destroy(id: string): Promise<void> {
-      await repo.destroy(this.model, id);
+      await guardStore(() => repo.destroy(this.model, id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await repo.revokeByGrantId(grantId);
+      await guardStore(() => repo.revokeByGrantId(grantId));
     }
   };
 }

@@ -3,11 +3,14 @@ import type { Config } from '../config/schema.ts';
 import type { UserRow } from '../accounts/users.repository.ts';
 import type { CellsClientMetadata } from '../clients/client-definition.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
-import { cellsInteractionPolicy, isFirstParty } from '../clients/first-party-policy.ts';
+import { isFirstParty, withFirstPartyConsent } from '../clients/first-party-policy.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interaction/views.ts';
 import { trusted } from '../interaction/html.ts';
 import type { KeySet } from './keys.service.ts';
 import { isLoopbackOrigin, loopbackOnlyCors } from './cors.ts';
+import { guardStore } from './adapter.ts';
+import { interactionPolicyWithAccountCheck } from './interaction-policy.ts';
+import { postAsGet } from './post-as-get.ts';
 import { requestCompat } from './request-compat.ts';
 
 export const OIDC_PREFIX = '/oidc';
@@ -56,7 +59,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax', secure, signed: true },
     },
     async findAccount(_ctx, sub): Promise<Account | undefined> {
-      const user = await deps.findUser(sub);
+      const user = await guardStore(() => deps.findUser(sub));
       if (!user || user.locked) return undefined;
       return { accountId: user.id, claims: () => accountClaims(user) };
     },
@@ -99,7 +102,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: cellsInteractionPolicy() },
+    interactions: { policy: withFirstPartyConsent(interactionPolicyWithAccountCheck()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     routes: {
       authorization: '/oauth2/auth',
       token: '/oauth2/token',
@@ -152,6 +155,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(`${config.publicUrl}${OIDC_PREFIX}`, configuration);
   // We sit behind our own Fastify server; the mount sets the forwarded headers it believes.
   provider.proxy = true;
+  provider.use(postAsGet({ [configuration.routes!.end_session!]: `${provider.issuer}${configuration.routes!.end_session}` }));
   // Client secrets are stored only as SHA-256 digests (STYLE §10), and the provider's own check compares
   // the presented secret with the stored value as plaintext. This one method is replaced: it hashes the
   // presented secret and compares the digests in constant time (client-secret.ts).

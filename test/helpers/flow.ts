@@ -92,9 +92,12 @@ export async function signIn(base: string, o: AuthorizeOptions & { login: string
   const jar = o.jar ?? new CookieJar();
   const { url, pkce, state } = authorizeUrl(base, o);
   let step = await follow(jar, base, await browse(jar, url));
+  let loggedIn = false;
   for (let i = 0; i < 4 && !(step instanceof URL); i++) {
     const page = await step.text();
     const login = formAction(page, '/login');
+    if (login && loggedIn) throw new Error(`sign-in refused (${step.status})`);
+    loggedIn ||= Boolean(login);
     const consent = formAction(page, '/consent');
     const csrf = formValue(page, 'csrf') ?? '';
     if (login) {

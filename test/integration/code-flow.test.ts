@@ -6,7 +6,8 @@ import { signIn, tokenRequest } from '../helpers/flow.ts';
 
 for (const kind of dbKinds()) {
   t.test(`code + PKCE through the login form, refresh rotation and reuse [${kind}]`, async (t) => {
-    const { ctx, url } = await buildTestApp(t, { kind });
+    // No grace window here: any reuse is theft (refresh-grace.test.ts covers the window).
+    const { ctx, url } = await buildTestApp(t, { kind, config: { refreshGraceSeconds: 0 } });
     const { user } = await ctx.users.create({ login: 'alice', email: 'alice@example.com', password: 'correct horse battery' });
 
     const redirectUri = 'http://localhost:3636/servers/callback';

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ForbiddenError, ValidationError } from '../errors/app-error.ts';
+import { allows, isPerm } from '../pat/scopes.ts';
+import type { BearerAuth } from './bearer.ts';
+
+// SPEC §6.5: the forward-auth endpoint for nginx `auth_request`, Traefik ForwardAuth and Caddy
+// `forward_auth`. 200 with identity headers, 401 with a challenge, 403 when the node asked for is
+// outside the token's node scopes. The node and permission come as headers (a proxy sets them per
+// location) or as query parameters (a proxy that can only call a fixed URL).
+
+const verifyQuery = z.object({
+  node: z.string().max(256).optional(),
+  perm: z.string().max(8).optional(),
+});
+
+const verifyResponse = z.object({
+  active: z.literal(true),
+  sub: z.string(),
+  username: z.string(),
+  via: z.enum(['pat', 'access_token']),
+  scope: z.string(),
+});
+
+function header(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export async function verifyRoutes(app: FastifyInstance, deps: { auth: BearerAuth }): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/verify', { schema: { querystring: verifyQuery, response: { 200: verifyResponse } } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const principal = await deps.auth.authenticate(request.headers.authorization, { address: request.ip, basic: true });
+    const node = header(request.headers['x-auth-node']) ?? request.query.node;
+    const perm = header(request.headers['x-auth-permission']) ?? request.query.perm;
+    // A proxy misconfiguration, said plainly rather than guessed at.
+    if (perm !== undefined && !isPerm(perm)) throw new ValidationError('perm', 'must be r, w or rw');
+    if ((node === undefined) !== (perm === undefined)) throw new ValidationError(node === undefined ? 'node' : 'perm', 'node and perm go together');
+    if (node !== undefined && perm !== undefined && principal.nodeGrants && !allows(principal.nodeGrants, node, perm)) {
+      throw new ForbiddenError(`this token does not allow "${perm}" on that node`, 'insufficient_scope');
+    }
+    return reply
+      .header('x-auth-user', principal.login)
+      .header('x-auth-subject', principal.userId)
+      .header('x-auth-scopes', principal.scope)
+      .send({ active: true, sub: principal.userId, username: principal.login, via: principal.via, scope: principal.scope });
+  });
+}

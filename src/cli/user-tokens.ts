@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { formatDuration } from '../pat/duration.ts';
+import type { PatView } from '../pat/pat.service.ts';
+import { CliError, withContext } from './shared.ts';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+
+function rows(tokens: PatView[]): string[][] {
+  return [
+    ['ID', 'LABEL', 'STATUS', 'EXPIRES', 'AUTO', 'HARD EXPIRY', 'LAST USED', 'SCOPES'],
+    ...tokens.map((p) => [
+      p.id,
+      p.label || '-',
+      p.status,
+      when(p.status === 'revoked' ? p.revokedAt : p.currentExpiry),
+      p.autoRefreshSeconds ? formatDuration(p.autoRefreshSeconds) : '-',
+      when(p.expiresAt),
+      p.lastUsedAt ? `${when(p.lastUsedAt)}${p.lastUsedFrom ? ` from ${p.lastUsedFrom}` : ''}` : 'never',
+      p.scopes.join(',') || 'all',
+    ]),
+  ];
+}
+
+/** SPEC §10: `cells-auth admin user tokens -u LOGIN [--json]`; never the secrets (they are not kept). */
+export function registerUserTokens(user: Command): void {
+  user
+    .command('tokens')
+    .description("list a user's personal access tokens")
+    .requiredOption('-u, --user <login>', 'the user')
+    .option('--json', 'print JSON')
+    .action(async (opts: { user: string; json?: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const owner = await ctx.users.findByLogin(opts.user);
+        if (!owner) throw new CliError(`no user with login "${opts.user}"`);
+        const tokens = await ctx.pats.list(owner.id);
+        if (opts.json) process.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`);
+        else if (tokens.length === 0) process.stdout.write(`${opts.user} has no personal access tokens\n`);
+        else process.stdout.write(`${table(rows(tokens))}\n`);
+      });
+    });
+}

@@ -1,0 +1,61 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** One registry per context (no global default registry), with every metric we export. */
+export function createMetrics(deps: { poolStats: () => PoolStats; processMetrics?: boolean }) {
+  const registry = new Registry();
+  if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'cells_auth_' });
+
+  const httpRequests = new Counter({
+    name: 'cells_auth_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'cells_auth_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const tokensIssued = new Counter({
+    name: 'cells_auth_tokens_issued_total',
+    help: 'Token endpoint successes by grant type',
+    labelNames: ['grant'] as const,
+    registers: [registry],
+  });
+  const patVerifications = new Counter({
+    name: 'cells_auth_pat_verifications_total',
+    help: 'Personal access token verifications by result',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const loginFailures = new Counter({
+    name: 'cells_auth_login_failures_total',
+    help: 'Failed sign-ins (wrong credentials, locked, throttled)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'cells_auth_db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const s = deps.poolStats();
+      this.set({ state: 'total' }, s.total);
+      this.set({ state: 'idle' }, s.idle);
+      this.set({ state: 'waiting' }, s.waiting);
+    },
+  });
+
+  return { registry, httpRequests, httpDuration, tokensIssued, patVerifications, loginFailures };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

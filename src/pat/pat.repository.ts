@@ -1,0 +1,124 @@
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import type { Database } from '../db/database.ts';
+import type { NodeGrant } from './scopes.ts';
+import type { PersonalAccessTokensTable } from './pat.table.ts';
+
+export type PatRow = Selectable<PersonalAccessTokensTable>;
+export type PatRowWithGrants = PatRow & { grants: NodeGrant[]; created_by_login: string | null };
+
+export interface NewPatRow {
+  id: string;
+  userId: string;
+  label: string;
+  digest: string;
+  createdAt: Date;
+  createdBy: string | null;
+  createdVia: PatRow['created_via'];
+  expiresAt: Date | null;
+  windowSeconds: number | null;
+  currentExpiry: Date;
+}
+
+/** What a good use returns: the token, its owner, its grants. */
+export interface VerifiedRow {
+  id: string;
+  user_id: string;
+  label: string;
+  created_at: Date;
+  expires_at: Date | null;
+  window_seconds: number | null;
+  current_expiry: Date;
+  login: string;
+  roles: string[];
+  grants: NodeGrant[];
+}
+
+const grantsOf = (tokenId: string) => sql<NodeGrant[]>`(
+  select coalesce(json_agg(json_build_object('node', g.node_uuid, 'perm', g.perm) order by g.node_uuid), '[]'::json)
+  from personal_access_token_nodes g where g.token_id = ${sql.ref(tokenId)})`;
+
+/**
+ * The statements, unexecuted, so that a test can EXPLAIN exactly what runs (every hot-path one must
+ * be an index scan).
+ */
+export function createPatQueries(db: Kysely<Database>) {
+  const raw = <T>(q: RawBuilder<T>) => ({ compile: () => q.compile(db), execute: () => q.execute(db) });
+  return {
+    /** The token and its node grants in one statement (so no transaction is needed to keep them together). */
+    insert: (row: NewPatRow, grants: NodeGrant[]) =>
+      raw(sql<PatRow>`
+        with t as (
+          insert into personal_access_tokens
+            (id, user_id, label, digest, created_at, created_by, created_via, expires_at, window_seconds, current_expiry)
+          values (${row.id}, ${row.userId}, ${row.label}, ${row.digest}, ${row.createdAt}, ${row.createdBy}, ${row.createdVia},
+                  ${row.expiresAt}, ${row.windowSeconds}, ${row.currentExpiry})
+          returning *
+        ), g as (
+          insert into personal_access_token_nodes (token_id, node_uuid, perm)
+          select t.id, x.node, x.perm from t, jsonb_to_recordset(${JSON.stringify(grants)}::jsonb) as x(node uuid, perm text)
+        )
+        select * from t`),
+
+    /**
+     * SPEC §6.3, one round trip: a token that is known, not revoked, not expired, of an unlocked
+     * owner, is used. A sliding token's expiry moves to min(now + window, hard expiry), and only
+     * forward (GREATEST), so concurrent uses never move it back; last use is folded into the same
+     * write. The row lock makes concurrent uses of one token queue for a moment, never lose a write.
+     */
+    use: (digest: string, now: Date, address: string | null) =>
+      raw(sql<VerifiedRow>`
+        update personal_access_tokens as p set
+          current_expiry = case when p.window_seconds is null then p.current_expiry
+            else greatest(p.current_expiry, least(${now}::timestamptz + make_interval(secs => p.window_seconds), p.expires_at)) end,
+          last_used_from = case when p.last_used_at is null or p.last_used_at <= ${now}::timestamptz
+            then coalesce(${address}::text, p.last_used_from) else p.last_used_from end,
+          last_used_at = greatest(p.last_used_at, ${now}::timestamptz)
+        from users u
+        where p.digest = ${digest} and p.revoked_at is null and p.current_expiry > ${now}::timestamptz
+          and u.id = p.user_id and not u.locked
+        returning p.id, p.user_id, p.label, p.created_at, p.expires_at, p.window_seconds, p.current_expiry,
+          u.login, u.roles, ${grantsOf('p.id')} as grants`),
+
+    listByUser: (userId: string) =>
+      db
+        .selectFrom('personal_access_tokens as p')
+        .leftJoin('users as c', 'c.id', 'p.created_by')
+        .selectAll('p')
+        .select('c.login as created_by_login')
+        .select((eb) =>
+          jsonArrayFrom(
+            eb.selectFrom('personal_access_token_nodes as g').select(['g.node_uuid as node', 'g.perm']).whereRef('g.token_id', '=', 'p.id').orderBy('g.node_uuid'),
+          ).as('grants'),
+        )
+        .where('p.user_id', '=', userId)
+        .orderBy('p.created_at', 'desc')
+        .orderBy('p.id'),
+
+    /** Revokes once: an already revoked token keeps its first revocation time. */
+    revoke: (id: string, now: Date, ownerId?: string) => {
+      let q = db.updateTable('personal_access_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null);
+      if (ownerId !== undefined) q = q.where('user_id', '=', ownerId);
+      return q.returning(['id', 'user_id']);
+    },
+
+    find: (id: string, ownerId?: string) => {
+      let q = db.selectFrom('personal_access_tokens').select(['id', 'user_id', 'revoked_at']).where('id', '=', id);
+      if (ownerId !== undefined) q = q.where('user_id', '=', ownerId);
+      return q;
+    },
+  };
+}
+
+export function createPatRepository(db: Kysely<Database>) {
+  const q = createPatQueries(db);
+  return {
+    insert: async (row: NewPatRow, grants: NodeGrant[]) => (await q.insert(row, grants).execute()).rows[0]!,
+    use: async (digest: string, now: Date, address: string | null) => (await q.use(digest, now, address).execute()).rows[0],
+    listByUser: (userId: string) => q.listByUser(userId).execute() as Promise<PatRowWithGrants[]>,
+    revoke: (id: string, now: Date, ownerId?: string) => q.revoke(id, now, ownerId).executeTakeFirst(),
+    find: (id: string, ownerId?: string) => q.find(id, ownerId).executeTakeFirst(),
+  };
+}
+
+export type PatRepository = ReturnType<typeof createPatRepository>;

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ForbiddenError, UnavailableError } from '../errors/app-error.ts';
+import type { Clock } from '../util/clock.ts';
+import type { PatRepository, PatRowWithGrants } from './pat.repository.ts';
+import { formatScope, type NodeGrant } from './scopes.ts';
+import { generatePat, isWellFormedPat, patDigest } from './token-format.ts';
+import type { TokenRequest } from './token-request.ts';
+
+/** A token as listed: never the secret. */
+export interface PatView {
+  id: string;
+  userId: string;
+  label: string;
+  status: 'active' | 'expired' | 'revoked';
+  createdAt: string;
+  createdBy: { userId: string | null; login: string | null; via: 'cli' | 'admin' | 'self' };
+  /** Hard expiry, or null for a token that only slides. */
+  expiresAt: string | null;
+  /** Sliding window in seconds, or null. */
+  autoRefreshSeconds: number | null;
+  /** When it stops working unless used again (for a sliding token). */
+  currentExpiry: string;
+  lastUsedAt: string | null;
+  lastUsedFrom: string | null;
+  revokedAt: string | null;
+  scopes: string[];
+}
+
+/** A token that was just used successfully. */
+export interface VerifiedPat {
+  tokenId: string;
+  userId: string;
+  login: string;
+  roles: string[];
+  label: string;
+  grants: NodeGrant[];
+  createdAt: Date;
+  /** The expiry after this use. */
+  expiresAt: Date;
+  /** The hard expiry, or null for a token that only slides. */
+  hardExpiresAt: Date | null;
+}
+
+export interface MintInput {
+  owner: { id: string };
+  request: TokenRequest;
+  label?: string | null;
+  createdBy: string | null;
+  createdVia: 'cli' | 'admin' | 'self';
+  /** The new token may not outlive this (the hard expiry of the PAT minting it). */
+  notAfter?: Date;
+}
+
+export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function createPatService(deps: { repo: PatRepository; clock: Clock; log: Logger }) {
+  const { repo, clock, log } = deps;
+
+  function toView(row: PatRowWithGrants, now: number): PatView {
+    return {
+      id: row.id,
+      userId: row.user_id,
+      label: row.label,
+      status: row.revoked_at ? 'revoked' : row.current_expiry.getTime() <= now ? 'expired' : 'active',
+      createdAt: row.created_at.toISOString(),
+      createdBy: { userId: row.created_by, login: row.created_by_login, via: row.created_via },
+      expiresAt: iso(row.expires_at),
+      autoRefreshSeconds: row.window_seconds,
+      currentExpiry: row.current_expiry.toISOString(),
+      lastUsedAt: iso(row.last_used_at),
+      lastUsedFrom: row.last_used_from,
+      revokedAt: iso(row.revoked_at),
+      scopes: row.grants.map(formatScope),
+    };
+  }
+
+  /** Mints a token. The secret is in the result, once; only its digest is stored. */
+  async function mint(input: MintInput): Promise<{ token: string; pat: PatView }> {
+    const now = clock.now();
+    const { expireSeconds, windowSeconds, grants } = input.request;
+    if (expireSeconds === null && windowSeconds === null) throw new TypeError('a token needs an expiry or a window');
+    const expiresAt = expireSeconds === null ? null : now + expireSeconds * 1000;
+    // Both given: the window applies and the hard expiry caps it (SPEC §6.1).
+    if (input.notAfter && (expiresAt === null || expiresAt > input.notAfter.getTime())) {
+      throw new ForbiddenError(`a token minted with a personal access token cannot outlive it: give an expiry ending by ${input.notAfter.toISOString()}`);
+    }
+    const currentExpiry = windowSeconds === null ? expiresAt! : Math.min(now + windowSeconds * 1000, expiresAt ?? Infinity);
+    const token = generatePat();
+    const row = await repo.insert(
+      {
+        id: randomUUID(),
+        userId: input.owner.id,
+        label: input.label ?? '',
+        digest: patDigest(token),
+        createdAt: new Date(now),
+        createdBy: input.createdBy,
+        createdVia: input.createdVia,
+        expiresAt: expiresAt === null ? null : new Date(expiresAt),
+        windowSeconds,
+        currentExpiry: new Date(currentExpiry),
+      },
+      grants,
+    );
+    return { token, pat: toView({ ...row, grants, created_by_login: null }, now) };
+  }
+
+  async function list(userId: string): Promise<PatView[]> {
+    const now = clock.now();
+    return (await repo.listByUser(userId)).map((row) => toView(row, now));
+  }
+
+  async function revoke(id: string, ownerId?: string): Promise<RevokeResult> {
+    if (await repo.revoke(id, new Date(clock.now()), ownerId)) return 'revoked';
+    return (await repo.find(id, ownerId)) ? 'already-revoked' : 'not-found';
+  }
+
+  /**
+   * SPEC §6.3. Undefined for a token that is not good (malformed — refused before any query —
+   * unknown, revoked, expired, or its owner locked). A storage failure throws UnavailableError: it
+   * must never read as "inactive".
+   */
+  async function verify(token: string, address: string | null = null): Promise<VerifiedPat | undefined> {
+    if (!isWellFormedPat(token)) return undefined;
+    let row;
+    try {
+      row = await repo.use(patDigest(token), new Date(clock.now()), address);
+    } catch (err) {
+      log.error({ err }, 'personal access token lookup failed');
+      throw new UnavailableError();
+    }
+    if (!row) return undefined;
+    return {
+      tokenId: row.id,
+      userId: row.user_id,
+      login: row.login,
+      roles: row.roles,
+      label: row.label,
+      grants: row.grants,
+      createdAt: row.created_at,
+      expiresAt: row.current_expiry,
+      hardExpiresAt: row.expires_at,
+    };
+  }
+
+  return { mint, list, revoke, verify };
+}
+
+export type PatService = ReturnType<typeof createPatService>;
