@@ -1,57 +1,30 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createContext } from '../../src/context.ts';
-import type { DatabaseTarget } from '../../src/db/connect.ts';
 import { createLogger } from '../../src/util/logger.ts';
-import { dbKinds, freshDatabase } from '../helpers/database.ts';
+import { cliDatabase, runCli, type CliResult } from '../helpers/cli.ts';
+import { dbKinds } from '../helpers/database.ts';
 import { freePort } from '../helpers/harness.ts';
 
 // The commands as an operator runs them: a separate process, its own database, output on stdout, one
 // line on stderr and a non-zero exit on failure.
 
-const BIN = fileURLToPath(new URL('../../bin/cells-auth.js', import.meta.url));
 const PUBLIC_URL = 'https://cells.example.com';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+/** A database for the commands (a fresh Postgres one, or a PGlite directory) and their environment. */
+async function commandDatabase(t: Test, kind: 'pglite' | 'postgres') {
+  const db = await cliDatabase(t, kind);
+  return { env: { ...db.env, CELLS_AUTH_PUBLIC_URL: PUBLIC_URL }, target: db.target, dir: db.dataDir };
 }
 
-function run(env: Record<string, string>, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // A clean environment: only what the command needs, nothing of the test runner's CELLS_AUTH_*.
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const run = (env: Record<string, string>, args: string[], input?: string) => runCli(args, { env, input });
 
-/** A database for the commands: a fresh Postgres one, or a PGlite directory. */
-async function commandDatabase(t: Test, kind: 'pglite' | 'postgres'): Promise<{ env: Record<string, string>; target: DatabaseTarget; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'cells-auth-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env = { CELLS_AUTH_PUBLIC_URL: PUBLIC_URL, CELLS_AUTH_DATA_DIR: dir, CELLS_AUTH_LOG_LEVEL: 'error' };
-  if (kind === 'pglite') return { env, target: { kind: 'pglite', dir: join(dir, 'pglite') }, dir };
-  const db = await freshDatabase('postgres');
-  t.teardown(() => db.drop());
-  return { env: { ...env, DATABASE_URL: db.url! }, target: db.target, dir };
-}
-
-function expectFailure(t: Test, r: Run, message: RegExp, what: string): void {
+function expectFailure(t: Test, r: CliResult, message: RegExp, what: string): void {
   t.equal(r.code, 1, `${what}: exit 1`);
   t.equal(r.stdout, '', `${what}: nothing on stdout`);
   t.match(r.stderr, new RegExp(`^cells-auth: ${message.source}\\n$`), `${what}: one line on stderr`);
@@ -153,48 +126,5 @@ for (const kind of dbKinds()) {
     t.match(usage.stderr, /missing required argument 'id'/);
     const listed = JSON.parse((await run(env, ['clients', 'list', '--json'])).stdout) as unknown[];
     t.equal(listed.length, 4, 'none of the failures stored anything');
-  });
-
-  t.test(`the clients file: listed with its source; a bad one stops every command [${kind}]`, async (t) => {
-    const { env, dir } = await commandDatabase(t, kind);
-    const good = join(dir, 'clients.json');
-    writeFileSync(
-      good,
-      JSON.stringify({
-        staticClients: [
-          { client_id: 'cells-sync', client_name: 'CellsSync Application', redirect_uris: ['http://localhost:[3636-3666]/servers/callback'], response_types: ['code', 'token', 'id_token'], scope: 'openid email profile pydio offline' },
-          { client_id: 'cells-frontend', redirect_uris: ['#default_bind#/auth/callback'], scope: 'openid email profile pydio offline' },
-        ],
-      }),
-    );
-    const configFile = (clientsFile: string) => {
-      const path = join(dir, `config-${Math.random().toString(36).slice(2)}.yaml`);
-      writeFileSync(path, `clientsFile: ${JSON.stringify(clientsFile)}\n`);
-      return path;
-    };
-    const listed = await run(env, ['--config', configFile(good), 'clients', 'list', '--json']);
-    t.equal(listed.code, 0, listed.stderr);
-    const views = JSON.parse(listed.stdout) as Array<{ clientId: string; source: string; redirectUris: string[] }>;
-    t.same(views.map((v) => [v.clientId, v.source]), [
-      ['cells-sync', 'file'],
-      ['cells-mobile', 'default'],
-      ['cells-client', 'default'],
-      ['cells-frontend', 'file'],
-    ]);
-    t.same(views[0]!.redirectUris, ['http://localhost:[3636-3666]/servers/callback'], 'the file client replaced the default one');
-    const text = await run(env, ['--config', configFile(good), 'clients', 'list']);
-    t.match(text.stdout, /\ncells-frontend +file +public/);
-
-    const clash = await run(env, ['--config', configFile(good), 'admin', 'client', 'create', 'cells-frontend', '--public', '--redirect-uri', 'https://a.example/cb']);
-    expectFailure(t, clash, /client "cells-frontend" is a client of the clients file: choose another id/, 'an id of the file');
-
-    const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'staticClients:\n  - client_id: cells-sync\n    redirect_uris: ["http://localhost:[3636-3666]/servers/callback"]\n  - client_id: broken\n    redirect_uris: ["http://evil@localhost:3636"]\n');
-    const message = /clients file \S+bad\.yaml: client "broken": redirect_uris: redirect URI "http:\/\/evil@localhost:3636" must not contain user information/;
-    expectFailure(t, await run(env, ['--config', configFile(bad), 'clients', 'list']), message, 'clients list');
-    const port = await freePort();
-    const start = await run({ ...env, CELLS_AUTH_BIND: `127.0.0.1:${port}` }, ['--config', configFile(bad), 'start']);
-    expectFailure(t, start, message, 'start');
-    expectFailure(t, await run(env, ['--config', configFile(join(dir, 'missing.json')), 'clients', 'list']), /clients file \S+missing\.json: cannot read it \(ENOENT\)/, 'a missing file');
   });
 }
