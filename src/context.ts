@@ -7,7 +7,8 @@ import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
-import { defaultClients } from './clients/default-clients.ts';
+import { createClientsService, type ClientsService } from './clients/clients.service.ts';
+import { loadStaticClients } from './clients/static-clients.ts';
 import type { Config } from './config/schema.ts';
 import { connectDatabase, targetFromConfig, type DatabaseTarget, type DbHandle } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -32,6 +33,7 @@ export interface AppContext {
   clock: Clock;
   db: DbHandle;
   users: UsersService;
+  clients: ClientsService;
   keys: KeysService;
   oidc: OidcRuntime;
   pats: PatService;
@@ -77,6 +79,10 @@ function countVerifications(pats: PatService, metrics: Metrics): PatService {
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const log = options.log ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
+  // Configuration clients first: a bad clients file stops the start before anything is touched.
+  const placeholders = { publicUrls: [config.publicUrl, ...config.extraPublicUrls] };
+  const statics = loadStaticClients({ ...placeholders, clientsFile: config.clientsFile });
+  for (const warning of statics.warnings) log.warn({ clientsFile: config.clientsFile }, warning);
   const db = await connectDatabase(options.database ?? targetFromConfig(config));
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
@@ -92,16 +98,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
     });
-    const clientsRepo = createClientsRepository(db.db);
+    const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
     const modelsRepo = createOidcModelsRepository(db.db);
     const adapter = createAdapterFactory({
       repo: modelsRepo,
       clock,
-      findClient: async (id) => (await clientsRepo.find(id))?.metadata,
+      findClient: clients.providerMetadata,
       refreshGraceSeconds: config.refreshGraceSeconds,
     });
-    const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
-    const staticClients = defaultClients({ publicUrls });
+    const staticClients = statics.clients.map((c) => c.metadata);
 
     const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
     const pats = countVerifications(createPatService({ repo: createPatRepository(db.db), clock, log }), metrics);
@@ -135,6 +140,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       db,
       users,
+      clients,
       keys,
       oidc,
       pats,

@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerClientCreate } from './client-create.ts';
+import { registerClientsList } from './clients-list.ts';
 import { registerKeys } from './keys-rotate.ts';
 import { registerMigrate } from './migrate.ts';
 import { CliError } from './shared.ts';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerTokenRevoke(token);
   registerUserUnlock(user);
   registerUserSetPassword(user);
+  registerClientCreate(admin.command('client').description("operators' clients"));
+  registerClientsList(program.command('clients').description('all clients'));
   return program;
 }
 
