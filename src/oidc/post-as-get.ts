@@ -16,8 +16,8 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 }
 
 /**
- * OIDC RP-Initiated Logout 1.0 §2: the end-session endpoint takes GET and POST. oidc-provider serves
- * POST only with SameSite=None session cookies (a cross-site POST carries no Lax cookie), which a
+ * OIDC Core §3.1.2.1 (authorization) and RP-Initiated Logout 1.0 §2 (end session): both endpoints
+ * take GET and POST. oidc-provider serves POST only with SameSite=None session cookies (a cross-site POST carries no Lax cookie), which a
  * plain-HTTP deployment cannot set. So a POST is answered with a 303 to the same endpoint carrying
  * the form's parameters in the query: the browser follows with a top-level GET, which does carry the
  * Lax session cookie, and the provider handles it exactly as a GET.
@@ -34,7 +34,7 @@ export function postAsGet(endpoints: Record<string, string>) {
       if (body === undefined) {
         ctx.status = 413;
         ctx.type = 'html';
-        ctx.body = errorPage(413, 'Sign-out cannot continue', 'The request is too large.');
+        ctx.body = errorPage(413, 'This request cannot continue', 'The request is too large.');
         return;
       }
       // Appended, not merged: a parameter sent twice is refused by the provider (rejectDupes).

@@ -155,7 +155,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(`${config.publicUrl}${OIDC_PREFIX}`, configuration);
   // We sit behind our own Fastify server; the mount sets the forwarded headers it believes.
   provider.proxy = true;
-  provider.use(postAsGet({ [configuration.routes!.end_session!]: `${provider.issuer}${configuration.routes!.end_session}` }));
+  // SPEC §1 and OIDC Core §3.1.2.1 want POST at the authorization endpoint too (post-as-get.ts).
+  const { authorization, end_session: endSession } = configuration.routes!;
+  provider.use(postAsGet({ [authorization!]: `${provider.issuer}${authorization}`, [endSession!]: `${provider.issuer}${endSession}` }));
   // Client secrets are stored only as SHA-256 digests (STYLE §10), and the provider's own check compares
   // the presented secret with the stored value as plaintext. This one method is replaced: it hashes the
   // presented secret and compares the digests in constant time (client-secret.ts).
