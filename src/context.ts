@@ -8,7 +8,8 @@ import { createUsersService, type UsersService } from './accounts/users.service.
 import { createUsersAdminService, type UsersAdminService } from './accounts/users.admin.service.ts';
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
-import { defaultClients } from './clients/default-clients.ts';
+import { createClientsService, type ClientsService } from './clients/clients.service.ts';
+import { loadStaticClients } from './clients/static-clients.ts';
 import type { Config } from './config/schema.ts';
 import { connectDatabase, targetFromConfig, type DatabaseTarget, type DbHandle } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -35,6 +36,7 @@ export interface AppContext {
   users: UsersService;
   /** The operators' management of accounts (list, update, lock, delete with revocation). */
   usersAdmin: UsersAdminService;
+  clients: ClientsService;
   keys: KeysService;
   oidc: OidcRuntime;
   pats: PatService;
@@ -80,6 +82,10 @@ function countVerifications(pats: PatService, metrics: Metrics): PatService {
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const log = options.log ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
+  // Configuration clients first: a bad clients file stops the start before anything is touched.
+  const placeholders = { publicUrls: [config.publicUrl, ...config.extraPublicUrls] };
+  const statics = loadStaticClients({ ...placeholders, clientsFile: config.clientsFile });
+  for (const warning of statics.warnings) log.warn({ clientsFile: config.clientsFile }, warning);
   const db = await connectDatabase(options.database ?? targetFromConfig(config));
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
@@ -96,16 +102,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
     });
-    const clientsRepo = createClientsRepository(db.db);
+    const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
     const modelsRepo = createOidcModelsRepository(db.db);
     const adapter = createAdapterFactory({
       repo: modelsRepo,
       clock,
-      findClient: async (id) => (await clientsRepo.find(id))?.metadata,
+      findClient: clients.providerMetadata,
       refreshGraceSeconds: config.refreshGraceSeconds,
     });
-    const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
-    const staticClients = defaultClients({ publicUrls });
+    const staticClients = statics.clients.map((c) => c.metadata);
 
     const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
     const pats = countVerifications(createPatService({ repo: createPatRepository(db.db), clock, log }), metrics);
@@ -140,6 +145,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       db,
       users,
       usersAdmin: createUsersAdminService({ db: db.db, hasher, accounts: users }),
+      clients,
       keys,
       oidc,
       pats,

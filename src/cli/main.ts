@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerClientCreate } from './client-create.ts';
+import { registerClientsList } from './clients-list.ts';
 import { registerKeys } from './keys-rotate.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerOpenapi } from './openapi.ts';
@@ -8,6 +10,8 @@ import { registerTokenRevoke } from './token-revoke.ts';
 import { registerUserCreate } from './user-create.ts';
 import { registerUserToken } from './user-token.ts';
 import { registerUserTokens } from './user-tokens.ts';
+import { registerUserSetPassword } from './user-set-password.ts';
+import { registerUserUnlock } from './user-unlock.ts';
 
 // One executable, one file per command (SPEC §10). Every failure: one line on stderr, exit 1.
 
@@ -29,6 +33,10 @@ export function buildProgram(): Command {
   registerUserTokens(user);
   const token = admin.command('token').description('personal access tokens');
   registerTokenRevoke(token);
+  registerUserUnlock(user);
+  registerUserSetPassword(user);
+  registerClientCreate(admin.command('client').description("operators' clients"));
+  registerClientsList(program.command('clients').description('all clients'));
   return program;
 }
 

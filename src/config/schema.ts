@@ -13,7 +13,10 @@ const hostPort = z
 const publicUrl = z
   .url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL' })
   .transform((u) => u.replace(/\/+$/, ''))
-  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment');
+  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment')
+  // The provider is mounted at /oidc and the pages at /interaction, /oauth2/oob, … on the root: a
+  // path here would publish an issuer and page URLs this server does not answer.
+  .refine((u) => new URL(u).pathname === '/', 'must not have a path: cells-auth is served from the root of its host');
 
 // TLS modes are a discriminated union: a wrong combination fails at boot naming the setting.
 export const tlsSchema = z.discriminatedUnion('mode', [

@@ -27,9 +27,12 @@ export class BadRequestError extends AppError {
 /** A request field that does not validate; the description starts with the field's name. */
 export class ValidationError extends AppError {
   readonly field: string;
+  /** The message without the field, for callers that name the field their own way (CLI flags). */
+  readonly reason: string;
   constructor(field: string, message: string) {
     super(400, 'invalid_request', `${field}: ${message}`);
     this.field = field;
+    this.reason = message;
   }
 }
 

@@ -96,11 +96,12 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
     sweepExpired: async (now: Date, limit: number): Promise<number> => {
       const result = await db
         .deleteFrom('oidc_models')
-        .where(({ eb, selectFrom }) =>
+        // (model, id) in (…): a row-value comparison, parenthesised (a bare list is a syntax error).
+        .where(({ eb, refTuple, selectFrom }) =>
           eb(
-            sql.join([sql.ref('model'), sql.ref('id')]),
+            refTuple('model', 'id'),
             'in',
-            selectFrom('oidc_models').select(['model', 'id']).where('expires_at', '<', now).limit(limit),
+            selectFrom('oidc_models').select(['model', 'id']).where('expires_at', '<', now).limit(limit).$asTuple('model', 'id'),
           ),
         )
         .executeTakeFirst();
