@@ -90,10 +90,9 @@ export async function createContext(config: Config, options: ContextOptions = {}
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
 
-    const hasher = options.hasher ?? createArgon2Hasher(config.password);
     const users = createUsersService({
       repo: createUsersRepository(db.db),
-      hasher,
+      hasher: options.hasher ?? createArgon2Hasher(config.password),
       lockoutThreshold: config.login.lockoutThreshold,
       log,
     });
@@ -144,7 +143,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       db,
       users,
-      usersAdmin: createUsersAdminService({ db: db.db, hasher, accounts: users }),
+      usersAdmin: createUsersAdminService({ db: db.db, accounts: users }),
       clients,
       keys,
       oidc,

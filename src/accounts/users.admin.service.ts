@@ -2,18 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/app-error.ts';
 import { createOidcModelsRepository, type OidcModelsRepository } from '../oidc/oidc-models.repository.ts';
-import type { PasswordHasher } from './password.ts';
 import { createUsersRepository, type UserPatch, type UserRow, type UsersRepository } from './users.repository.ts';
-import {
-  EMAIL_PATTERN,
-  generatePassword,
-  LOGIN_PATTERN,
-  toUser,
-  validatePassword,
-  type CreateUserInput,
-  type User,
-  type UsersService,
-} from './users.service.ts';
+import { EMAIL_PATTERN, LOGIN_PATTERN, toUser, type CreateUserInput, type User, type UsersService } from './users.service.ts';
 
 // The operators' management of accounts (SPEC §1 `/a/admin/users`). Apart from users.service.ts,
 // which signs people in and creates accounts (login page, provider, CLI), because it reaches into
@@ -60,7 +50,7 @@ const repos = (db: Kysely<Database>): { users: UsersRepository; models: OidcMode
   models: createOidcModelsRepository(db),
 });
 
-export function createUsersAdminService(deps: { db: Kysely<Database>; hasher: PasswordHasher; accounts: Pick<UsersService, 'create'> }) {
+export function createUsersAdminService(deps: { db: Kysely<Database>; accounts: Pick<UsersService, 'create' | 'setPassword' | 'unlock'> }) {
   const { users, models } = repos(deps.db);
 
   async function byLogin(login: string): Promise<UserRow> {
@@ -74,12 +64,31 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; hasher: Pa
     if (row.id === actorId) throw new ConflictError(`you cannot ${what} your own account: ask another administrator`);
   }
 
-  /** Creation is the accounts service's (one set of rules for the API, the CLI and the first start). */
+  /** The operator's view of a user the accounts service just changed. */
+  async function reread(id: string, login: string): Promise<AdminUser> {
+    const row = await users.findById(id);
+    if (!row) throw new NotFoundError(`no user with login "${login}"`);
+    return toAdminUser(row);
+  }
+
+  // Creation, unlocking and passwords are the accounts service's (one set of rules for the API, the
+  // CLI and the first start); these add the operator's view.
+
   async function create(input: CreateUserInput): Promise<{ user: AdminUser; password: string; generated: boolean }> {
     const created = await deps.accounts.create(input);
-    const row = await users.findById(created.user.id);
-    if (!row) throw new NotFoundError(`user "${input.login}" was deleted as it was created`);
-    return { user: toAdminUser(row), password: created.password, generated: created.generated };
+    return { user: await reread(created.user.id, input.login), password: created.password, generated: created.generated };
+  }
+
+  /** Sets the given password, or a generated one returned once; a lock stays as it is. */
+  async function setPassword(login: string, given: string | undefined): Promise<{ user: AdminUser; password: string; generated: boolean }> {
+    const changed = await deps.accounts.setPassword(login, given);
+    return { user: await reread(changed.user.id, login), password: changed.password, generated: changed.generated };
+  }
+
+  /** Lets the owner back in and forgets their failed sign-ins. */
+  async function unlock(login: string): Promise<AdminUser> {
+    const unlocked = await deps.accounts.unlock(login);
+    return reread(unlocked.id, login);
   }
 
   async function list(q: { search?: string; cursor?: string; limit: number }): Promise<UserPage> {
@@ -125,29 +134,19 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; hasher: Pa
    * for it (sessions, grants, refresh tokens) in the same transaction: unlocking after a compromise
    * must not bring an attacker's refresh token back to life, and a browser session of a locked
    * account must not reach the provider's prompts (which expect its account to exist). PATs stay,
-   * refused while locked: they are listed and revoked one by one. Unlocking forgets failed attempts.
+   * refused while locked: they are listed and revoked one by one.
    */
-  async function setLocked(login: string, locked: boolean, actorId: string): Promise<{ user: AdminUser; providerRecords: number }> {
+  async function lock(login: string, actorId: string): Promise<{ user: AdminUser; providerRecords: number }> {
     const row = await byLogin(login);
-    if (locked) notSelf(row, actorId, 'lock');
+    notSelf(row, actorId, 'lock');
     const result = await deps.db.transaction().execute(async (trx) => {
       const inTrx = repos(trx);
-      const updated = await inTrx.users.setLocked(row.id, locked);
+      const updated = await inTrx.users.setLocked(row.id, true);
       if (!updated) return undefined;
-      return { updated, providerRecords: locked ? await inTrx.models.deleteByAccount(row.id) : 0 };
+      return { updated, providerRecords: await inTrx.models.deleteByAccount(row.id) };
     });
     if (!result) throw new NotFoundError(`no user with login "${login}"`);
     return { user: toAdminUser(result.updated), providerRecords: result.providerRecords };
-  }
-
-  /** Sets the given password, or a generated one returned once. */
-  async function setPassword(login: string, given: string | undefined): Promise<{ user: AdminUser; password: string; generated: boolean }> {
-    const password = given ?? generatePassword();
-    validatePassword(password);
-    const row = await byLogin(login);
-    const updated = await users.setPasswordHash(row.id, await deps.hasher.hash(password));
-    if (!updated) throw new NotFoundError(`no user with login "${login}"`);
-    return { user: toAdminUser(updated), password, generated: given === undefined };
   }
 
   /**
@@ -171,7 +170,7 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; hasher: Pa
     return { user: toAdminUser(row), providerRecords: removed + late };
   }
 
-  return { create, list, get, update, setLocked, setPassword, remove };
+  return { create, list, get, update, lock, unlock, setPassword, remove };
 }
 
 export type UsersAdminService = ReturnType<typeof createUsersAdminService>;

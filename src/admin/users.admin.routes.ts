@@ -102,12 +102,13 @@ export async function usersAdminRoutes(app: FastifyInstance, deps: { users: User
         },
       },
       async (request) => {
-        const { user, providerRecords } = await deps.users.setLocked(request.params.login, locked, principalOf(request).userId);
-        await recordRequest(deps.audit, request, {
-          action: locked ? 'user.locked' : 'user.unlocked',
-          target: target(user.id),
-          details: locked ? { login: user.login, providerRecords } : { login: user.login },
-        });
+        if (!locked) {
+          const user = await deps.users.unlock(request.params.login);
+          await recordRequest(deps.audit, request, { action: 'user.unlocked', target: target(user.id), details: { login: user.login } });
+          return user;
+        }
+        const { user, providerRecords } = await deps.users.lock(request.params.login, principalOf(request).userId);
+        await recordRequest(deps.audit, request, { action: 'user.locked', target: target(user.id), details: { login: user.login, providerRecords } });
         return user;
       },
     );
