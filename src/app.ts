@@ -18,6 +18,7 @@ import { patAdminRoutes } from './pat/pat-admin.routes.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
 import openapiPlugin from './openapi/openapi.plugin.ts';
 import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
+import { clientsAdminRoutes } from './admin/clients.admin.routes.ts';
 import { keysAdminRoutes } from './admin/keys.admin.routes.ts';
 import { usersAdminRoutes } from './admin/users.admin.routes.ts';
 
@@ -64,6 +65,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     async (admin) => {
       guardAdmin(admin, ctx.bearer);
       await admin.register(usersAdminRoutes, { users: ctx.usersAdmin, audit: ctx.audit });
+      await admin.register(clientsAdminRoutes, { clients: ctx.clients, audit: ctx.audit });
       await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users, audit: ctx.audit });
       await admin.register(keysAdminRoutes, { keys: ctx.keys, oidc: ctx.oidc, audit: ctx.audit });
       await admin.register(auditAdminRoutes, { audit: ctx.audit });

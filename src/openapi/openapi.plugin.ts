@@ -59,6 +59,7 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
       info: { title: 'cells-auth', version: pkg.version, description: DESCRIPTION, license: { name: pkg.license, identifier: pkg.license } },
       tags: [
         { name: 'users', description: 'accounts (operators)' },
+        { name: 'clients', description: 'OAuth clients (operators)' },
         { name: 'tokens', description: 'personal access tokens' },
         { name: 'keys', description: 'signing keys (operators)' },
         { name: 'audit', description: 'the audit trail (operators)' },
