@@ -132,9 +132,8 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; accounts: 
   /**
    * Locking refuses the account's sign-ins, access tokens and PATs, and ends what the provider holds
    * for it (sessions, grants, refresh tokens) in the same transaction: unlocking after a compromise
-   * must not bring an attacker's refresh token back to life, and a browser session of a locked
-   * account must not reach the provider's prompts (which expect its account to exist). PATs stay,
-   * refused while locked: they are listed and revoked one by one.
+   * must not bring an attacker's session or refresh token back to life. PATs stay, refused while
+   * locked: they are listed and revoked one by one.
    */
   async function lock(login: string, actorId: string): Promise<{ user: AdminUser; providerRecords: number }> {
     const row = await byLogin(login);
