@@ -1,3 +1,4 @@
+import type { SecureServerOptions } from 'node:http2';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -12,20 +13,22 @@ import { errorPage } from './interaction/views.ts';
 import oidcPlugin from './oidc/oidc.plugin.ts';
 
 export interface BuildOptions {
-  /** Server options owned by the process (TLS, HTTP/2, timeouts); see server.ts. */
-  server?: Partial<FastifyHttpOptions<never>> & Record<string, unknown>;
+  /** Server options owned by the process (timeouts; `http2` + `https` under TLS); see server.ts. */
+  server?: Omit<Partial<FastifyHttpOptions<never>>, 'http2'> & { http2?: boolean; https?: SecureServerOptions };
 }
 
 /** Builds the application. It never listens: server.ts does, and tests use `inject` or listen on port 0. */
 export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
-  const app = Fastify({
+  const serverOptions = {
     loggerInstance: ctx.log,
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
     ...(options.server ?? {}),
-  }) as unknown as FastifyInstance;
+  };
+  // One code path for HTTP/1.1 and HTTP/2 (Fastify's typings split them into overloads on `http2`).
+  const app = Fastify(serverOptions as FastifyHttpOptions<never>) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

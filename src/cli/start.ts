@@ -23,6 +23,8 @@ export function registerStart(program: Command): void {
       }
       const server = await startServer(ctx);
       installSignalHandlers(server, ctx.log);
+      // For the person starting it (how to trust a local root), like the admin password above.
+      if (server.tls?.notice.length) process.stdout.write(`\n${server.tls.notice.join('\n')}\n\n`);
       ctx.log.info({ url: server.url, issuer: `${config.publicUrl}/oidc` }, 'cells-auth is serving');
     });
 }
