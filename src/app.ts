@@ -3,6 +3,9 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
+import { oidcAccessTokenCaller } from './discovery/access-token.ts';
+import { discoveryRoutes } from './discovery/discovery.routes.ts';
+import { VERSION } from './discovery/version.ts';
 import { registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
@@ -47,5 +50,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     csrfKey: ctx.oidc.cookieKey,
   });
   await app.register(oobRoutes);
+  await app.register(discoveryRoutes, {
+    publicUrl: config.publicUrl,
+    version: VERSION,
+    buildRevision: config.buildRevision,
+    caller: oidcAccessTokenCaller(ctx.oidc.provider),
+  });
   return app;
 }

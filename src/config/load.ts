@@ -29,6 +29,7 @@ const ENV_PATHS: Record<string, string[]> = {
   CELLS_AUTH_ACME_DIRECTORY: ['tls', 'directory'],
   CELLS_AUTH_ADMIN_PASSWORD: ['adminPassword'],
   CELLS_AUTH_LOG_LEVEL: ['log', 'level'],
+  CELLS_AUTH_BUILD_REVISION: ['buildRevision'],
 };
 const BOOLEAN_ENV = new Set(['CELLS_AUTH_ACME_ACCEPT_TOS']);
 
