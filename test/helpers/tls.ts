@@ -54,9 +54,9 @@ export interface SimpleResponse {
 }
 
 /** One HTTPS request over HTTP/1.1, trusting `ca`. */
-export function https1(url: string, opts: { ca: string; method?: string; headers?: Record<string, string>; body?: string; servername?: string }): Promise<SimpleResponse> {
+export function https1(url: string, opts: { ca: string; method?: string; headers?: Record<string, string>; body?: string; servername?: string; localAddress?: string }): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, servername: opts.servername }, (res) => {
+    const req = httpsRequest(url, { method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, servername: opts.servername, localAddress: opts.localAddress }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -68,8 +68,16 @@ export function https1(url: string, opts: { ca: string; method?: string; headers
 }
 
 /** An HTTP/2 client session trusting `ca`; closed at teardown. */
-export async function h2Session(t: Tap, origin: string, opts: { ca: string; servername?: string }): Promise<ClientHttp2Session> {
-  const session = http2Connect(origin, { ca: opts.ca, servername: opts.servername });
+export async function h2Session(t: Tap, origin: string, opts: { ca: string; servername?: string; localAddress?: string }): Promise<ClientHttp2Session> {
+  const u = new URL(origin);
+  // Our own TLS socket, so that the client address can be chosen (127.0.0.2, …: all of 127/8 is loopback).
+  const session = http2Connect(origin, {
+    createConnection: () => {
+      // tls.connect hands localAddress to net.connect; @types/node leaves it out of ConnectionOptions.
+      const options = { host: u.hostname, port: Number(u.port), ca: opts.ca, servername: opts.servername, localAddress: opts.localAddress, ALPNProtocols: ['h2'] };
+      return tlsConnect(options);
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     session.once('connect', () => resolve());
     session.once('error', reject);
