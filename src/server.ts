@@ -2,6 +2,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { AppContext } from './context.ts';
+import { gracefulCloser } from './http/graceful-close.ts';
 import { prepareTls, type TlsRuntime } from './tls/tls.ts';
 
 export interface RunningServer {
@@ -50,11 +51,18 @@ export async function startServer(ctx: AppContext, opts: StartOptions = {}): Pro
     throw err;
   }
   tls?.attach(app.server as unknown as TlsServer);
+  const closer = gracefulCloser(app.server);
   ctx.startBackground();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await app.close();
+      const closed = app.close();
+      const stopDraining = closer.drain();
+      try {
+        await closed;
+      } finally {
+        stopDraining();
+      }
       await tls?.close();
       await ctx.close();
     })());
@@ -71,7 +79,10 @@ export function installSignalHandlers(server: RunningServer, log: AppContext['lo
     signalled = true;
     log.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close().then(
-      () => process.exit(0),
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
       (err) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);
