@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerConfigTls } from './config-tls.ts';
 import { registerMigrate } from './migrate.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
@@ -18,6 +19,9 @@ export function buildProgram(): Command {
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');
   registerUserCreate(user);
+
+  const config = program.command('config').description('change settings files');
+  registerConfigTls(config);
   return program;
 }
 
