@@ -36,7 +36,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app, errorPage);
-  registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' });
+  // HSTS whenever people reach us over https: our own TLS, or a proxy terminating it for an https
+  // public URL (browsers ignore the header on plain http, so it is harmless in development).
+  registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' || config.publicUrl.startsWith('https:') });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   // Order: process probes, the provider, the people-facing pages, then our JSON APIs.

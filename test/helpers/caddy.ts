@@ -20,16 +20,18 @@ async function listening(port: number): Promise<boolean> {
 
 /**
  * Debian's caddy as a TLS + HTTP/2 reverse proxy on 127.0.0.1:`port`, with the given certificate,
- * in front of an https upstream it verifies against `upstreamCa`. Its own state stays in a temp dir.
+ * in front of `upstream` (https, verified against `upstreamCa`, or plain http). Its own state stays
+ * in a temp dir.
  */
 export async function startCaddy(
   t: Tap,
-  opts: { port: number; cert: string; key: string; upstream: string; upstreamCa: string },
+  opts: { port: number; cert: string; key: string; upstream: string; upstreamCa?: string },
 ): Promise<{ output(): string }> {
   const dir = await tempDir(t, 'caddy-');
   await writeFile(join(dir, 'cert.pem'), opts.cert);
   await writeFile(join(dir, 'key.pem'), opts.key, { mode: 0o600 });
-  await writeFile(join(dir, 'upstream-ca.pem'), opts.upstreamCa);
+  if (opts.upstreamCa) await writeFile(join(dir, 'upstream-ca.pem'), opts.upstreamCa);
+  const transport = opts.upstreamCa ? `{\n\t\ttransport http {\n\t\t\ttls_trusted_ca_certs ${join(dir, 'upstream-ca.pem')}\n\t\t}\n\t}` : '';
   const caddyfile = `{
 	admin off
 	auto_https disable_redirects
@@ -38,11 +40,7 @@ export async function startCaddy(
 }
 https://127.0.0.1:${opts.port} {
 	tls ${join(dir, 'cert.pem')} ${join(dir, 'key.pem')}
-	reverse_proxy ${opts.upstream} {
-		transport http {
-			tls_trusted_ca_certs ${join(dir, 'upstream-ca.pem')}
-		}
-	}
+	reverse_proxy ${opts.upstream} ${transport}
 }
 `;
   await writeFile(join(dir, 'Caddyfile'), caddyfile);

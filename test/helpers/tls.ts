@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as http2Connect, createSecureServer, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
@@ -53,10 +54,11 @@ export interface SimpleResponse {
   httpVersion: string;
 }
 
-/** One HTTPS request over HTTP/1.1, trusting `ca`. */
+/** One request over HTTP/1.1: https (trusting `ca`) or plain http, as the URL says. */
 export function https1(url: string, opts: { ca: string; method?: string; headers?: Record<string, string>; body?: string; servername?: string; localAddress?: string }): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, servername: opts.servername, localAddress: opts.localAddress }, (res) => {
+    const send = url.startsWith('http:') ? httpRequest : httpsRequest;
+    const req = send(url, { method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, servername: opts.servername, localAddress: opts.localAddress }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));

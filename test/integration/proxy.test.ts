@@ -14,20 +14,22 @@ interface Tap {
 }
 
 /**
- * cells-auth (tls.mode self) behind caddy (TLS, HTTP/2) on loopback. The public URL is caddy's; the
- * self-signed root signs both caddy's certificate and the upstream's, so one root is trusted.
+ * cells-auth behind caddy (TLS, HTTP/2) on loopback. The public URL is caddy's. The upstream speaks
+ * TLS itself (tls.mode self: its root also signs caddy's certificate, so one root is trusted) or,
+ * as in docker/compose.yaml, plain HTTP with caddy terminating TLS.
  */
-async function behindCaddy(t: Tap, trustedProxies: string[]) {
+async function behindCaddy(t: Tap, trustedProxies: string[], upstreamTls: 'self' | 'none' = 'self') {
   const dataDir = await tempDir(t);
   const caddyPort = await freePort();
   const publicUrl = `https://127.0.0.1:${caddyPort}`;
   const up = await startTestServer(t, {
-    config: { publicUrl, dataDir, trustedProxies, tls: { mode: 'self' }, login: { throttle: { perAddress: 2, windowSeconds: 300 } } },
+    config: { publicUrl, dataDir, trustedProxies, tls: { mode: upstreamTls }, login: { throttle: { perAddress: 2, windowSeconds: 300 } } },
   });
-  const root = await readFile(join(dataDir, 'certs', 'rootCA.pem'), 'utf8');
   const ca = await loadOrCreateRootCa(join(dataDir, 'certs'), new Date());
+  const root = await readFile(join(dataDir, 'certs', 'rootCA.pem'), 'utf8');
   const caddyCert = await issueLeaf(ca, ['127.0.0.1'], new Date(), 7);
-  await startCaddy(t, { port: caddyPort, ...caddyCert, upstream: `https://127.0.0.1:${up.port}`, upstreamCa: root });
+  const upstream = `${upstreamTls === 'self' ? 'https' : 'http'}://127.0.0.1:${up.port}`;
+  await startCaddy(t, { port: caddyPort, ...caddyCert, upstream, upstreamCa: upstreamTls === 'self' ? root : undefined });
   return { up, root, publicUrl };
 }
 
@@ -45,8 +47,8 @@ async function failedLogins(t: Tap, publicUrl: string, root: string, localAddres
   return statuses;
 }
 
-t.test('behind caddy (HTTP/2, TLS): issuer and redirects stay on the public URL', async (t) => {
-  const { up, root, publicUrl } = await behindCaddy(t, ['127.0.0.1']);
+for (const upstreamTls of ['self', 'none'] as const) t.test(`behind caddy (HTTP/2, TLS), upstream tls.mode ${upstreamTls}: issuer and redirects stay on the public URL`, async (t) => {
+  const { up, root, publicUrl } = await behindCaddy(t, ['127.0.0.1'], upstreamTls);
   await up.ctx.users.create({ login: 'alice', password: 'correct horse battery' });
 
   const session = await h2Session(t, publicUrl, { ca: root });
@@ -59,7 +61,8 @@ t.test('behind caddy (HTTP/2, TLS): issuer and redirects stay on the public URL'
   t.equal(doc.authorization_endpoint, `${publicUrl}/oidc/oauth2/auth`);
 
   // Straight to the upstream, with its own host: still the configured public URL (never Host).
-  const direct = await https1(`https://127.0.0.1:${up.port}/oidc/.well-known/openid-configuration`, { ca: root, headers: { 'x-forwarded-host': 'evil.example' } });
+  const directUrl = `${upstreamTls === 'self' ? 'https' : 'http'}://127.0.0.1:${up.port}/oidc/.well-known/openid-configuration`;
+  const direct = await https1(directUrl, { ca: root, headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' } });
   t.equal(JSON.parse(direct.body).issuer, `${publicUrl}/oidc`);
 
   const browser = new H2Browser(session);
@@ -69,6 +72,8 @@ t.test('behind caddy (HTTP/2, TLS): issuer and redirects stay on the public URL'
   const absolute = locations.filter((l) => /^https?:\/\//.test(l) && !l.startsWith(redirectUri));
   t.ok(absolute.length > 0);
   t.ok(absolute.every((l) => l.startsWith(`${publicUrl}/`)), `every absolute redirect is on ${publicUrl}`);
+  t.ok(browser.setCookieLines.length > 0 && browser.setCookieLines.every((l) => /;\s*secure/i.test(l)), 'cookies are Secure: the public URL is https');
+  t.ok(browser.responses.every((r) => r.headers['strict-transport-security']), 'HSTS on every response');
   const discoveryA = JSON.parse((await h2(session, '/a/config/discovery')).body);
   t.equal(discoveryA.Endpoints.oidc, `${publicUrl}/oidc`);
 });
