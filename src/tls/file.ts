@@ -23,25 +23,22 @@ export function fileSource(deps: SourceDeps): CertificateSource {
   const host = new URL(config.publicUrl).hostname;
   let current: KeyPair | undefined;
 
-  async function load(): Promise<KeyPair> {
+  /** The files' pair, checked; undefined when it is the one already served. */
+  async function load(): Promise<KeyPair | undefined> {
     const pair = { cert: await readSetting(certFile, 'tls.certFile'), key: await readSetting(keyFile, 'tls.keyFile') };
+    if (current && pair.cert === current.cert && pair.key === current.key) return undefined;
     const { leaf, warnings } = checkKeyPair(pair, { cert: `tls.certFile (${certFile})`, key: `tls.keyFile (${keyFile})` }, new Date(clock.now()));
     if (!certificateCovers(leaf, host)) warnings.push(`tls.certFile (${certFile}): the certificate does not name ${host}, the public URL's host`);
+    // Said once per certificate, not at every check.
     for (const w of warnings) log.warn(w);
-    return pair;
+    return (current = pair);
   }
 
   return {
     refreshEveryMs: 5 * 60_000,
     async initial() {
-      current = await load();
-      return current;
+      return (await load())!;
     },
-    async refresh() {
-      const next = await load();
-      if (current && next.cert === current.cert && next.key === current.key) return undefined;
-      current = next;
-      return next;
-    },
+    refresh: load,
   };
 }

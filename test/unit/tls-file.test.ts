@@ -88,7 +88,9 @@ t.test('a certificate for another host, expired, or with a stranger after it is 
   await writeFile(certFile, (await readFile(certFile, 'utf8')) + (await rootAndIntermediate()).intermediate.certPem);
   const { log, text } = memoryLogger();
   const runtime = (await prepareTls({ config: fileConfig(certFile, keyFile), log, clock: manualClock() }))!;
+  t.equal(await runtime.refresh(), false);
   await runtime.close();
+  t.equal(text().split('the certificate expired on').length - 1, 1, 'said once, not at every periodic check');
   t.match(text(), /the certificate expired on/);
   t.match(text(), /certificate #2 did not issue certificate #1; intermediates must follow the leaf in order/);
   t.match(text(), /does not name cells\.example\.test, the public URL's host/);
