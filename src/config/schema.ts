@@ -98,6 +98,8 @@ export const configSchema = z.object({
   // Operator's clients file (JSON or YAML; our shape or Cells' `staticClients`).
   clientsFile: z.string().min(1).optional(),
   adminPassword: z.string().min(8, 'must be at least 8 characters').optional(),
+  // The source revision of this build (the image sets it), shown to authenticated callers of discovery.
+  buildRevision: z.string().regex(/^[\w.+-]{1,100}$/, 'expected a revision such as a git commit hash').optional(),
   // argon2id cost. The defaults are above OWASP's minimum (m=19 MiB, t=2, p=1).
   password: z
     .object({
