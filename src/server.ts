@@ -36,9 +36,9 @@ export async function startServer(ctx: AppContext, opts: StartOptions = {}): Pro
     app = await buildApp(ctx, {
       server: {
         // Slow clients are cut off instead of holding a socket open.
-        connectionTimeout: 30_000,
-        requestTimeout: 30_000,
-        keepAliveTimeout: 5_000,
+        connectionTimeout: ctx.config.http.connectionTimeoutSeconds * 1000,
+        requestTimeout: ctx.config.http.requestTimeoutSeconds * 1000,
+        keepAliveTimeout: ctx.config.http.keepAliveTimeoutSeconds * 1000,
         return503OnClosing: true,
         // With TLS, HTTP/2 and HTTP/1.1 share the port (ALPN picks); without it, HTTP/1.1 only.
         ...(tls ? { http2: true, https: tls.serverOptions } : {}),
