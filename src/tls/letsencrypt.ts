@@ -1,9 +1,10 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import acme from 'acme-client';
+import { readIfExists } from './files.ts';
 import { startChallengeResponder, type ChallengeResponder } from './http-challenge.ts';
 import { writeKeyPair } from './local-ca.ts';
 import { certificateCovers, checkKeyPair, expiresAt, TlsError, type KeyPair } from './pem.ts';
@@ -35,15 +36,6 @@ export function acmeDir(dataDir: string, directory: string): string {
   const url = new URL(directoryUrl(directory));
   const hash = createHash('sha256').update(url.href).digest('hex').slice(0, 8);
   return join(dataDir, 'acme', `${url.hostname}-${hash}`);
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TlsError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
 }
 
 function oneLine(err: unknown): string {

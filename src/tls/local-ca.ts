@@ -5,11 +5,12 @@ import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
-import { chmod, link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { privateKeyPem, readIfExists } from './files.ts';
 import { TlsError, type KeyPair } from './pem.ts';
 
 // A local certificate authority in mkcert's layout, so that `CAROOT=<dir> mkcert -install` trusts it
@@ -32,20 +33,6 @@ export interface LocalCa {
   key: CryptoKey;
   /** The algorithm the CA signs with (its key's kind: ours are ECDSA, mkcert's are RSA). */
   signing: typeof EC | typeof RSA;
-}
-
-function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TlsError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
 }
 
 async function importCaKey(keyPem: string, file: string): Promise<{ key: CryptoKey; signing: LocalCa['signing'] }> {
@@ -95,7 +82,7 @@ async function generateRoot(now: Date): Promise<{ certPem: string; keyPem: strin
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const keyPem = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const keyPem = privateKeyPem(keys.privateKey);
   return { certPem: cert.toString('pem') + '\n', keyPem };
 }
 
@@ -166,7 +153,7 @@ export async function issueLeaf(ca: LocalCa, names: string[], now: Date, days: n
   });
   return {
     cert: cert.toString('pem') + '\n',
-    key: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
+    key: privateKeyPem(keys.privateKey),
   };
 }
 
