@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerClientCreate } from './client-create.ts';
 import { registerClientsList } from './clients-list.ts';
 import { registerKeys } from './keys-rotate.ts';
+import { registerConfigTls } from './config-tls.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerOpenapi } from './openapi.ts';
 import { CliError } from './shared.ts';
@@ -37,6 +38,9 @@ export function buildProgram(): Command {
   registerUserSetPassword(user);
   registerClientCreate(admin.command('client').description("operators' clients"));
   registerClientsList(program.command('clients').description('all clients'));
+
+  const config = program.command('config').description('change settings files');
+  registerConfigTls(config);
   return program;
 }
 

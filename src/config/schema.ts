@@ -63,6 +63,16 @@ export const configSchema = z.object({
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
+  // Socket limits, so that slow or idle clients cannot hold connections open (Slowloris).
+  http: z
+    .object({
+      // A socket idle this long is closed, mid-request or not.
+      connectionTimeoutSeconds: z.number().int().min(1).max(600).default(30),
+      // The whole request (headers and body) must arrive within this.
+      requestTimeoutSeconds: z.number().int().min(1).max(600).default(30),
+      keepAliveTimeoutSeconds: z.number().int().min(1).max(600).default(5),
+    })
+    .default({ connectionTimeoutSeconds: 30, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 5 }),
   // Addresses (IPs or CIDRs) whose X-Forwarded-* headers are believed.
   trustedProxies: z.array(z.string().min(1)).default([]),
   ttl: z
@@ -98,6 +108,8 @@ export const configSchema = z.object({
   // Operator's clients file (JSON or YAML; our shape or Cells' `staticClients`).
   clientsFile: z.string().min(1).optional(),
   adminPassword: z.string().min(8, 'must be at least 8 characters').optional(),
+  // The source revision of this build (the image sets it), shown to authenticated callers of discovery.
+  buildRevision: z.string().regex(/^[\w.+-]{1,100}$/, 'expected a revision such as a git commit hash').optional(),
   // argon2id cost. The defaults are above OWASP's minimum (m=19 MiB, t=2, p=1).
   password: z
     .object({
