@@ -64,7 +64,7 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         { name: 'keys', description: 'signing keys (operators)' },
         { name: 'audit', description: 'the audit trail (operators)' },
         { name: 'auth', description: 'a signed-in user, and forward-auth for reverse proxies' },
-        { name: 'meta', description: 'this document' },
+        { name: 'meta', description: 'where everything is, and this document' },
       ],
       components: {
         securitySchemes: {
