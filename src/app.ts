@@ -8,7 +8,7 @@ import type { AppContext } from './context.ts';
 import { bearerCaller } from './discovery/caller.ts';
 import { discoveryRoutes } from './discovery/discovery.routes.ts';
 import { VERSION } from './discovery/version.ts';
-import { registerErrorHandlers } from './errors/handler.ts';
+import { frameworkErrorHandler, registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { assetsRoutes } from './interaction/assets.routes.ts';
@@ -39,6 +39,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
+    frameworkErrors: frameworkErrorHandler,
     ...(options.server ?? {}),
   };
   // One code path for HTTP/1.1 and HTTP/2 (Fastify's typings split them into overloads on `http2`).
