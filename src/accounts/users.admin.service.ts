@@ -5,9 +5,10 @@ import { createOidcModelsRepository, type OidcModelsRepository } from '../oidc/o
 import { createUsersRepository, type UserPatch, type UserRow, type UsersRepository } from './users.repository.ts';
 import { EMAIL_PATTERN, LOGIN_PATTERN, toUser, type CreateUserInput, type User, type UsersService } from './users.service.ts';
 
-// The operators' management of accounts (SPEC §1 `/a/admin/users`). Apart from users.service.ts,
-// which signs people in and creates accounts (login page, provider, CLI), because it reaches into
-// another area: deleting a user revokes everything the provider keeps for them, in one transaction.
+// The operators' management of accounts (SPEC §1 `/a/admin/users`), beside users.service.ts (sign-in,
+// creation, passwords, unlocking: shared with the login page, the provider and the CLI, and reused
+// here). Its own file because what only operators do reaches into another area: locking and deleting
+// revoke what the provider keeps for the account, in the same transaction.
 
 /** A user as an operator sees it: the public view plus what matters for support. */
 export interface AdminUser extends User {
@@ -42,7 +43,7 @@ function decodeCursor(cursor: string): string {
   return login;
 }
 
-const sameRoles = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((r, i) => r === [...b].sort()[i]);
+const sameRoles = (a: string[], b: string[]) => a.length === b.length && a.every((r) => b.includes(r));
 
 // The repositories over a connection or a transaction (kysely's Transaction is a Kysely).
 const repos = (db: Kysely<Database>): { users: UsersRepository; models: OidcModelsRepository } => ({

@@ -86,33 +86,37 @@ export async function usersAdminRoutes(app: FastifyInstance, deps: { users: User
     },
   );
 
-  for (const locked of [true, false]) {
-    r.post(
-      `/users/:login/${locked ? 'lock' : 'unlock'}`,
-      {
-        schema: {
-          ...doc(
-            locked ? 'lockUser' : 'unlockUser',
-            locked
-              ? 'Lock a user: their sessions and OIDC tokens end; sign-ins and personal access tokens are refused until unlocked'
-              : 'Unlock a user and forget their failed sign-ins',
-          ),
-          params: loginParams,
-          response: { 200: userView.describe('the user'), ...adminErrors(locked ? [400, 404, 409] : [400, 404], { ...NO_USER, 409: 'an administrator cannot lock their own account' }) },
-        },
+  r.post(
+    '/users/:login/lock',
+    {
+      schema: {
+        ...doc('lockUser', 'Lock a user: their sessions and OIDC tokens end; sign-ins and personal access tokens are refused until unlocked'),
+        params: loginParams,
+        response: { 200: userView.describe('the user, locked'), ...adminErrors([400, 404, 409], { ...NO_USER, 409: 'an administrator cannot lock their own account' }) },
       },
-      async (request) => {
-        if (!locked) {
-          const user = await deps.users.unlock(request.params.login);
-          await recordRequest(deps.audit, request, { action: 'user.unlocked', target: target(user.id), details: { login: user.login } });
-          return user;
-        }
-        const { user, providerRecords } = await deps.users.lock(request.params.login, principalOf(request).userId);
-        await recordRequest(deps.audit, request, { action: 'user.locked', target: target(user.id), details: { login: user.login, providerRecords } });
-        return user;
+    },
+    async (request) => {
+      const { user, providerRecords } = await deps.users.lock(request.params.login, principalOf(request).userId);
+      await recordRequest(deps.audit, request, { action: 'user.locked', target: target(user.id), details: { login: user.login, providerRecords } });
+      return user;
+    },
+  );
+
+  r.post(
+    '/users/:login/unlock',
+    {
+      schema: {
+        ...doc('unlockUser', 'Unlock a user and forget their failed sign-ins'),
+        params: loginParams,
+        response: { 200: userView.describe('the user, unlocked'), ...adminErrors([400, 404], NO_USER) },
       },
-    );
-  }
+    },
+    async (request) => {
+      const user = await deps.users.unlock(request.params.login);
+      await recordRequest(deps.audit, request, { action: 'user.unlocked', target: target(user.id), details: { login: user.login } });
+      return user;
+    },
+  );
 
   r.put(
     '/users/:login/password',
