@@ -8,7 +8,7 @@ import type { AppContext } from './context.ts';
 import { bearerCaller } from './discovery/caller.ts';
 import { discoveryRoutes } from './discovery/discovery.routes.ts';
 import { VERSION } from './discovery/version.ts';
-import { registerErrorHandlers } from './errors/handler.ts';
+import { frameworkErrorHandler, registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { assetsRoutes } from './interaction/assets.routes.ts';
@@ -20,6 +20,11 @@ import { loginRecorder } from './audit/login-events.ts';
 import metricsPlugin from './metrics/metrics.plugin.ts';
 import { patAdminRoutes } from './pat/pat-admin.routes.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
+import openapiPlugin from './openapi/openapi.plugin.ts';
+import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
+import { clientsAdminRoutes } from './admin/clients.admin.routes.ts';
+import { keysAdminRoutes } from './admin/keys.admin.routes.ts';
+import { usersAdminRoutes } from './admin/users.admin.routes.ts';
 
 export interface BuildOptions {
   /** Server options owned by the process (timeouts; `http2` + `https` under TLS); see server.ts. */
@@ -34,6 +39,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
+    frameworkErrors: frameworkErrorHandler,
     ...(options.server ?? {}),
   };
   // One code path for HTTP/1.1 and HTTP/2 (Fastify's typings split them into overloads on `http2`).
@@ -46,6 +52,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // public URL (browsers ignore the header on plain http, so it is harmless in development).
   registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' || config.publicUrl.startsWith('https:') });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  // First: it documents the routes registered after it (GET /a/openapi.yaml).
+  await app.register(openapiPlugin);
 
   // Order: process probes, the provider, the people-facing pages, then our JSON APIs.
   await app.register(metricsPlugin, { metrics: ctx.metrics });
@@ -65,7 +73,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(
     async (admin) => {
       guardAdmin(admin, ctx.bearer);
-      await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users });
+      await admin.register(usersAdminRoutes, { users: ctx.usersAdmin, audit: ctx.audit });
+      await admin.register(clientsAdminRoutes, { clients: ctx.clients, audit: ctx.audit });
+      await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users, audit: ctx.audit });
+      await admin.register(keysAdminRoutes, { keys: ctx.keys, oidc: ctx.oidc, audit: ctx.audit });
+      await admin.register(auditAdminRoutes, { audit: ctx.audit });
     },
     { prefix: '/a/admin' },
   );
@@ -75,7 +87,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await auth.register(verifyRoutes, { auth: ctx.bearer });
       await auth.register(async (own) => {
         guardUser(own, ctx.bearer);
-        await own.register(patSelfRoutes, { pats: ctx.pats });
+        await own.register(patSelfRoutes, { pats: ctx.pats, audit: ctx.audit });
       });
     },
     { prefix: '/a/auth' },

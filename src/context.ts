@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { createUsersAdminService, type UsersAdminService } from './accounts/users.admin.service.ts';
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
 import { createClientsService, type ClientsService } from './clients/clients.service.ts';
@@ -33,6 +34,8 @@ export interface AppContext {
   clock: Clock;
   db: DbHandle;
   users: UsersService;
+  /** The operators' management of accounts (list, update, lock, delete with revocation). */
+  usersAdmin: UsersAdminService;
   clients: ClientsService;
   keys: KeysService;
   oidc: OidcRuntime;
@@ -140,6 +143,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       db,
       users,
+      usersAdmin: createUsersAdminService({ db: db.db, accounts: users }),
       clients,
       keys,
       oidc,

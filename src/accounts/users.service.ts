@@ -5,6 +5,8 @@ import type { PasswordHasher } from './password.ts';
 import type { UserRow, UsersRepository } from './users.repository.ts';
 
 export const LOGIN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+export const LOGIN_RULE = 'letters, digits and . _ @ + - only, starting with a letter or digit, at most 128';
+export const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+$/;
 
 export interface User {
   id: string;
@@ -67,9 +69,9 @@ export function createUsersService(deps: { repo: UsersRepository; hasher: Passwo
 
   async function create(input: CreateUserInput): Promise<{ user: User; password: string; generated: boolean }> {
     if (!LOGIN_PATTERN.test(input.login)) {
-      throw new ValidationError('login', 'letters, digits and . _ @ + - only, starting with a letter or digit, at most 128');
+      throw new ValidationError('login', LOGIN_RULE);
     }
-    if (input.email != null && !/^[^@\s]+@[^@\s]+$/.test(input.email)) throw new ValidationError('email', 'not an e-mail address');
+    if (input.email != null && !EMAIL_PATTERN.test(input.email)) throw new ValidationError('email', 'not an e-mail address');
     const generated = input.password === undefined;
     const password = input.password ?? generatePassword();
     validatePassword(password);

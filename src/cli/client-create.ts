@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { recordCli } from '../audit/request-audit.ts';
 import type { RegisterClientInput } from '../clients/clients.schemas.ts';
+import { clientAuditDetails } from '../audit/client-details.ts';
 import { asCliError, describeClient } from './client-view.ts';
 import { CliError, collect, readStdin, withContext } from './shared.ts';
 
@@ -44,6 +46,7 @@ export function registerClientCreate(client: Command): void {
           .catch((err: unknown) => {
             throw asCliError(err);
           });
+        await recordCli(ctx.audit, { action: 'client.created', target: { type: 'client', id: registered.client.clientId }, details: clientAuditDetails(registered.client) });
         process.stdout.write(`created ${describeClient(registered.client)}`);
         // Printed once, to the terminal; only its digest is stored.
         if (registered.secret) process.stdout.write(`client secret: ${registered.secret}\nThis secret is shown once: keep it now.\n`);

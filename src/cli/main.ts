@@ -4,6 +4,7 @@ import { registerClientsList } from './clients-list.ts';
 import { registerKeys } from './keys-rotate.ts';
 import { registerConfigTls } from './config-tls.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerOpenapi } from './openapi.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
 import { registerTokenRevoke } from './token-revoke.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerMigrate(program);
   registerKeys(program);
+  registerOpenapi(program);
 
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');

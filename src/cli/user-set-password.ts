@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { recordCli } from '../audit/request-audit.ts';
 import { readStdin, withContext } from './shared.ts';
 
 export function registerUserSetPassword(user: Command): void {
@@ -11,6 +12,7 @@ export function registerUserSetPassword(user: Command): void {
       const password = opts.passwordStdin ? await readStdin() : undefined;
       await withContext(cmd, async (ctx) => {
         const changed = await ctx.users.setPassword(login, password);
+        await recordCli(ctx.audit, { action: 'user.password_set', target: { type: 'user', id: changed.user.id }, details: { login: changed.user.login, generated: changed.generated } });
         process.stdout.write(`changed the password of ${changed.user.login} (${changed.user.id})\n`);
         if (changed.generated) process.stdout.write(`password: ${changed.password}\nThis password is shown once: keep it now.\n`);
         // The lock is separate on purpose (see UsersService.setPassword); say so rather than surprise.

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { recordCli } from '../audit/request-audit.ts';
 import { withContext } from './shared.ts';
 
 /** SPEC §3: repeated failed logins lock an account; this is how an operator lets its owner back in. */
@@ -10,6 +11,7 @@ export function registerUserUnlock(user: Command): void {
     .action(async (login: string, _opts, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const unlocked = await ctx.users.unlock(login);
+        await recordCli(ctx.audit, { action: 'user.unlocked', target: { type: 'user', id: unlocked.id }, details: { login: unlocked.login } });
         process.stdout.write(`unlocked user ${unlocked.login} (${unlocked.id})\n`);
       });
     });

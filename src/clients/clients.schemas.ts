@@ -1,18 +1,20 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors/app-error.ts';
+import { text } from '../http/text.schemas.ts';
 import { CLIENT_ID_PATTERN, CLIENT_ID_RULE, DEFAULT_SCOPE, GRANTS, type ClientDefinition } from './client-definition.ts';
 
 // The zod schemas of the clients area: what an operator sends to register a client (CLI, clients
 // file, later the admin API) and what we show of a client. Secrets never appear in a view.
 
-const uri = z.string().min(1).max(2048);
+// Stored in jsonb, which cannot hold U+0000: free text refuses it (a 400, not a database error).
+const uri = text(2048).min(1);
 
 export const MIN_SECRET_LENGTH = 16;
 
 export const registerClientInput = z
   .object({
     clientId: z.string().regex(CLIENT_ID_PATTERN, CLIENT_ID_RULE),
-    name: z.string().trim().min(1).max(200).optional(),
+    name: text(200).trim().min(1).optional(),
     /** A public client (native app, SPA) has no secret and must use PKCE unless told otherwise. */
     public: z.boolean().default(false),
     /** No consent screen. */
@@ -23,7 +25,7 @@ export const registerClientInput = z
     grants: z.array(z.enum(GRANTS, { error: `expected one of ${GRANTS.join(', ')}` })).max(GRANTS.length * 2).optional(),
     redirectUris: z.array(uri).max(100).default([]),
     postLogoutRedirectUris: z.array(uri).max(100).default([]),
-    scope: z.string().max(500).optional(),
+    scope: text(500).optional(),
     /** Default: required for a public client, optional for a confidential one. */
     pkceRequired: z.boolean().optional(),
     /** An operator-chosen secret; omitted for a confidential client, one is generated. */

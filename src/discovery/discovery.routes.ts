@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorResponses } from '../errors/error.schemas.ts';
 import type { CallerCheck } from './caller.ts';
 
 export interface DiscoveryDeps {
@@ -12,7 +13,6 @@ export interface DiscoveryDeps {
   caller: CallerCheck;
 }
 
-const errorBody = z.object({ error: z.string(), error_description: z.string() });
 export const discoveryResponse = z.object({
   Endpoints: z.object({ oidc: z.string(), rest: z.string(), openapi: z.string(), frontend: z.string() }),
   Version: z.string().optional(),
@@ -29,7 +29,19 @@ export async function discoveryRoutes(app: FastifyInstance, deps: DiscoveryDeps)
   };
   app.withTypeProvider<ZodTypeProvider>().get(
     '/a/config/discovery',
-    { schema: { response: { 200: discoveryResponse, 401: errorBody } } },
+    {
+      schema: {
+        tags: ['meta'],
+        operationId: 'getDiscovery',
+        summary: 'Where everything is (SPEC §8); Version and BuildRevision for an authenticated caller',
+        // Anonymous, or a bearer (which then must be valid).
+        security: [{}, { bearer: [] }],
+        response: {
+          200: discoveryResponse.describe('the endpoints; with a valid bearer, the version too'),
+          ...errorResponses([401], { 401: 'a bearer credential was sent and is not valid (refresh it, or send none)' }),
+        },
+      },
+    },
     async (request, reply) => {
       const caller = await deps.caller(request);
       // The answer depends on the Authorization header: shared caches must not mix the two forms.

@@ -83,6 +83,15 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
 
     revokeByGrantId: (grantId: string) => db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute(),
 
+    /**
+     * Everything the provider keeps for one account (sessions, grants, codes, access and refresh
+     * tokens): the expression matches the index of migration 0004. Returns how many rows went.
+     */
+    deleteByAccount: async (accountId: string): Promise<number> => {
+      const result = await db.deleteFrom('oidc_models').where(sql`payload ->> 'accountId'`, '=', accountId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     /** Deletes up to `limit` expired rows; returns how many went. */
     sweepExpired: async (now: Date, limit: number): Promise<number> => {
       const result = await db
