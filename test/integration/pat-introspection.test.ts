@@ -55,7 +55,7 @@ for (const kind of dbKinds()) {
 
     t.same((await introspect(url, notAllowed, plain.token)).body, { active: false }, 'a client not marked introspect learns nothing');
     t.same((await introspect(url, rs, generatePat())).body, { active: false }, 'unknown');
-    t.same((await introspect(url, rs, `${plain.token.slice(0, -1)}0`)).body, { active: false }, 'broken checksum');
+    t.same((await introspect(url, rs, `${plain.token.slice(0, -1)}${plain.token.endsWith('0') ? '1' : '0'}`)).body, { active: false }, 'broken checksum');
     await ctx.pats.revoke(plain.pat.id);
     t.same((await introspect(url, rs, plain.token)).body, { active: false }, 'revoked');
 

@@ -106,7 +106,7 @@ for (const kind of dbKinds()) {
     t.ok(await ctx.pats.verify(b.token), 'the other token is untouched');
 
     t.equal(await ctx.pats.verify(generatePat()), undefined, 'well-formed but unknown');
-    t.equal(await ctx.pats.verify(`${b.token.slice(0, -1)}x`), undefined, 'checksum broken');
+    t.equal(await ctx.pats.verify(`${b.token.slice(0, -1)}${b.token.endsWith('x') ? 'y' : 'x'}`), undefined, 'checksum broken');
 
     await sql`update users set locked = true where id = ${erin.id}`.execute(ctx.db.db);
     t.equal(await ctx.pats.verify(b.token), undefined, 'a locked owner’s token is refused');
