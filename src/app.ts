@@ -10,6 +10,7 @@ import { discoveryRoutes } from './discovery/discovery.routes.ts';
 import { VERSION } from './discovery/version.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { requestLogController } from './http/request-logging.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { assetsRoutes } from './interaction/assets.routes.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
@@ -36,6 +37,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   const { config } = ctx;
   const serverOptions = {
     loggerInstance: ctx.log,
+    logController: requestLogController(),
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',

@@ -26,6 +26,7 @@ import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger } from './util/logger.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
+import { createTtlCache } from './util/ttl-cache.ts';
 
 /** The one composition root: everything a route or command needs, built once and passed in. */
 export interface AppContext {
@@ -103,10 +104,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
     });
     const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
     const modelsRepo = createOidcModelsRepository(db.db);
+    // Operators' clients are asked for on every token and introspection request; a change to one
+    // (or its removal) is seen by every instance within a second, as a PAT revocation is.
+    const clientCache = createTtlCache<string, Record<string, unknown> | undefined>({ ttlMs: 1000, max: 1000 });
     const adapter = createAdapterFactory({
       repo: modelsRepo,
       clock,
-      findClient: clients.providerMetadata,
+      findClient: (id) => clientCache.get(id, () => clients.providerMetadata(id)),
       refreshGraceSeconds: config.refreshGraceSeconds,
     });
     const staticClients = statics.clients.map((c) => c.metadata);
@@ -159,6 +163,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       async close() {
         oidc.stop();
         sweeper.stop();
+        await pats.close().catch((err) => log.warn({ err }, 'personal access token uses not written at shutdown'));
         await db.close();
       },
     };

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
+import { bounded } from '../util/bounded.ts';
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -12,18 +14,22 @@ export interface Argon2Params {
 }
 
 /** argon2id; the configuration refuses parameters below OWASP's minimum (m=19 MiB, t=2, p=1). */
-export function createArgon2Hasher(params: Argon2Params): PasswordHasher {
+export function createArgon2Hasher(params: Argon2Params, opts: { concurrency?: number } = {}): PasswordHasher {
   const options = {
     type: argon2.argon2id,
     memoryCost: params.memoryKiB,
     timeCost: params.iterations,
     parallelism: params.parallelism,
   } as const;
+  // Each hash holds its memory cost (19 MiB by default) while it runs, and more hashes than cores
+  // at once finish no sooner: the bound caps the memory a burst of sign-ins takes.
+  const limit = opts.concurrency ?? availableParallelism();
+  const verify = bounded(limit, (hash: string, password: string) => argon2.verify(hash, password));
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: bounded(limit, (password: string) => argon2.hash(password, options)),
     async verify(hash, password) {
       try {
-        return await argon2.verify(hash, password);
+        return await verify(hash, password);
       } catch {
         // A malformed stored hash is a failed login, never a crash.
         return false;

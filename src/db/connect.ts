@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import type { Database } from './database.ts';
 import { lockPgliteDir } from './pglite-lock.ts';
+import { prepareStatements } from './prepared.ts';
 
 // Where the data lives. A discriminated union so that tests can pick a throwaway database without
 // going through the configuration.
@@ -47,6 +48,7 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DbHandle>
     // caller handles), so every client gets a listener when it connects.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
+    prepareStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

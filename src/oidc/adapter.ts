@@ -1,7 +1,9 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { isDatabaseUnavailable } from '../errors/db-errors.ts';
+import { isWellFormedPat } from '../pat/token-format.ts';
 import type { Clock } from '../util/clock.ts';
-import type { OidcModelsRepository } from './oidc-models.repository.ts';
+import { createCoalescer, type Coalescer } from '../util/coalesce.ts';
+import type { OidcModelsRepository, StoredModel } from './oidc-models.repository.ts';
 
 // Models that can be redeemed once. A second redemption is refused here, at the database, so that two
 // parallel requests that both read the row before either wrote it cannot both win.
@@ -45,6 +47,14 @@ export function createAdapterFactory(deps: {
 }) {
   const { repo, clock, findClient, refreshGraceSeconds } = deps;
   const now = () => new Date(clock.now());
+  // One coalescer per model: the finds of one event-loop turn (many requests' tokens and grants
+  // under load) are one query per model.
+  const finders = new Map<string, Coalescer<string, StoredModel>>();
+  const finderOf = (model: string) => {
+    let finder = finders.get(model);
+    if (!finder) finders.set(model, (finder = createCoalescer({ fetch: (ids) => repo.findMany(model, ids, now()) })));
+    return finder;
+  };
 
   const hydrate = (model: string, row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined): AdapterPayload | undefined => {
     if (!row) return undefined;
@@ -79,7 +89,11 @@ export function createAdapterFactory(deps: {
       // Postgres text cannot hold NUL, so no record has such an id; asking would be a server error.
       if (id.includes('\u0000')) return undefined;
       if (this.model === 'Client') return guardStore(() => findClient(id));
-      return hydrate(this.model, await guardStore(() => repo.find(this.model, id, now())));
+      // A PAT presented for introspection is looked up as each of the provider's token kinds
+      // first; it is never one of them (53 characters with a checksum, theirs are 43), so no
+      // query is needed to say so.
+      if (isWellFormedPat(id)) return undefined;
+      return hydrate(this.model, await guardStore(() => finderOf(this.model).load(id)));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {

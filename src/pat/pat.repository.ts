@@ -20,8 +20,9 @@ export interface NewPatRow {
   currentExpiry: Date;
 }
 
-/** What a good use returns: the token, its owner, its grants. */
+/** What a lookup returns: the token, its owner, its grants. */
 export interface VerifiedRow {
+  digest: string;
   id: string;
   user_id: string;
   label: string;
@@ -61,24 +62,36 @@ export function createPatQueries(db: Kysely<Database>) {
         select * from t`),
 
     /**
-     * SPEC §6.3, one round trip: a token that is known, not revoked, not expired, of an unlocked
-     * owner, is used. A sliding token's expiry moves to min(now + window, hard expiry), and only
-     * forward (GREATEST), so concurrent uses never move it back; last use is folded into the same
-     * write. The row lock makes concurrent uses of one token queue for a moment, never lose a write.
+     * SPEC §6.3, the read half of a use, for several tokens at once (lookups arriving together are
+     * sent together): each token that is known, not revoked, of an unlocked owner, with its
+     * grants. No row lock: uses of one token never wait for each other. Expiry is checked by the
+     * caller, which also knows the uses not yet written.
      */
-    use: (digest: string, now: Date, address: string | null) =>
+    lookup: (digests: string[]) =>
       raw(sql<VerifiedRow>`
+        select p.digest, p.id, p.user_id, p.label, p.created_at, p.expires_at, p.window_seconds, p.current_expiry,
+          u.login, u.roles, ${grantsOf('p.id')} as grants
+        from personal_access_tokens p
+        join users u on u.id = p.user_id
+        where p.digest = any(${digests}::text[]) and p.revoked_at is null and not u.locked`),
+
+    /**
+     * The write half, for many uses in one statement: each token's latest use. A sliding token's
+     * expiry moves to min(last use + window, hard expiry), and only forward (GREATEST), so uses
+     * written by several instances in any order never move it back. An unknown address keeps the
+     * last known one.
+     */
+    recordUses: (uses: { id: string; at: Date; from: string | null }[]) =>
+      raw(sql`
         update personal_access_tokens as p set
           current_expiry = case when p.window_seconds is null then p.current_expiry
-            else greatest(p.current_expiry, least(${now}::timestamptz + make_interval(secs => p.window_seconds), p.expires_at)) end,
-          last_used_from = case when p.last_used_at is null or p.last_used_at <= ${now}::timestamptz
-            then coalesce(${address}::text, p.last_used_from) else p.last_used_from end,
-          last_used_at = greatest(p.last_used_at, ${now}::timestamptz)
-        from users u
-        where p.digest = ${digest} and p.revoked_at is null and p.current_expiry > ${now}::timestamptz
-          and u.id = p.user_id and not u.locked
-        returning p.id, p.user_id, p.label, p.created_at, p.expires_at, p.window_seconds, p.current_expiry,
-          u.login, u.roles, ${grantsOf('p.id')} as grants`),
+            else greatest(p.current_expiry, least(u.at + make_interval(secs => p.window_seconds), p.expires_at)) end,
+          last_used_from = case when p.last_used_at is null or p.last_used_at <= u.at
+            then coalesce(u.from_addr, p.last_used_from) else p.last_used_from end,
+          last_used_at = greatest(p.last_used_at, u.at)
+        from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.at)}::timestamptz[], ${uses.map((x) => x.from)}::text[])
+          as u(id, at, from_addr)
+        where p.id = u.id`),
 
     listByUser: (userId: string) =>
       db
@@ -114,7 +127,12 @@ export function createPatRepository(db: Kysely<Database>) {
   const q = createPatQueries(db);
   return {
     insert: async (row: NewPatRow, grants: NodeGrant[]) => (await q.insert(row, grants).execute()).rows[0]!,
-    use: async (digest: string, now: Date, address: string | null) => (await q.use(digest, now, address).execute()).rows[0],
+    /** The rows of the digests found, by digest. */
+    lookup: async (digests: string[]) => new Map((await q.lookup(digests).execute()).rows.map((r) => [r.digest, r])),
+    /** Sorted by id, so that two instances writing overlapping batches lock rows in one order. */
+    recordUses: async (uses: { id: string; at: Date; from: string | null }[]) => {
+      await q.recordUses([...uses].sort((a, b) => (a.id < b.id ? -1 : 1))).execute();
+    },
     listByUser: (userId: string) => q.listByUser(userId).execute() as Promise<PatRowWithGrants[]>,
     revoke: (id: string, now: Date, ownerId?: string) => q.revoke(id, now, ownerId).executeTakeFirst(),
     find: (id: string, ownerId?: string) => q.find(id, ownerId).executeTakeFirst(),

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ForbiddenError, UnavailableError } from '../errors/app-error.ts';
 import type { Clock } from '../util/clock.ts';
+import { createCoalescer } from '../util/coalesce.ts';
+import { createPatUsage } from './pat-usage.ts';
 import type { PatRepository, PatRowWithGrants } from './pat.repository.ts';
 import { formatScope, type NodeGrant } from './scopes.ts';
 import { generatePat, isWellFormedPat, patDigest } from './token-format.ts';
@@ -56,8 +58,14 @@ export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function createPatService(deps: { repo: PatRepository; clock: Clock; log: Logger }) {
+export function createPatService(deps: { repo: PatRepository; clock: Clock; log: Logger; flushAfterMs?: number }) {
   const { repo, clock, log } = deps;
+  const usage = createPatUsage({
+    log,
+    flushAfterMs: deps.flushAfterMs,
+    write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, at: new Date(u.at), from: u.from }))),
+  });
+  const lookups = createCoalescer({ fetch: repo.lookup });
 
   function toView(row: PatRowWithGrants, now: number): PatView {
     return {
@@ -108,6 +116,7 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
   }
 
   async function list(userId: string): Promise<PatView[]> {
+    await usage.flush(); // this instance's latest uses show at once
     const now = clock.now();
     return (await repo.listByUser(userId)).map((row) => toView(row, now));
   }
@@ -120,18 +129,26 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
   /**
    * SPEC §6.3. Undefined for a token that is not good (malformed — refused before any query —
    * unknown, revoked, expired, or its owner locked). A storage failure throws UnavailableError: it
-   * must never read as "inactive".
+   * must never read as "inactive". The use (slide, last use) is written shortly after, with others
+   * (pat-usage.ts); revocation is seen at once because every verification reads the row.
    */
   async function verify(token: string, address: string | null = null): Promise<VerifiedPat | undefined> {
     if (!isWellFormedPat(token)) return undefined;
+    const now = clock.now();
     let row;
     try {
-      row = await repo.use(patDigest(token), new Date(clock.now()), address);
+      row = await lookups.load(patDigest(token));
     } catch (err) {
       log.error({ err }, 'personal access token lookup failed');
       throw new UnavailableError();
     }
     if (!row) return undefined;
+    // Good until the later of the stored expiry and the one this instance's unwritten uses moved it to.
+    const expiry = Math.max(row.current_expiry.getTime(), usage.expiryOf(row.id) ?? 0);
+    if (now >= expiry) return undefined;
+    const hard = row.expires_at?.getTime() ?? Infinity;
+    const next = row.window_seconds === null ? expiry : Math.max(expiry, Math.min(now + row.window_seconds * 1000, hard));
+    await usage.record(row.id, { at: now, from: address, expiry: next });
     return {
       tokenId: row.id,
       userId: row.user_id,
@@ -140,12 +157,15 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
       label: row.label,
       grants: row.grants,
       createdAt: row.created_at,
-      expiresAt: row.current_expiry,
+      expiresAt: new Date(next),
       hardExpiresAt: row.expires_at,
     };
   }
 
-  return { mint, list, revoke, verify };
+  /** Writes the uses not yet written (graceful shutdown). */
+  const close = () => usage.flush();
+
+  return { mint, list, revoke, verify, close };
 }
 
 export type PatService = ReturnType<typeof createPatService>;

@@ -8,7 +8,8 @@ const PASSWORD = 'Sup3r-Secret-Passw0rd';
 
 for (const kind of dbKinds()) {
   t.test(`metrics, audit trail, and logs that hold no secret [${kind}]`, async (t) => {
-    const { ctx, url, logs } = await buildTestApp(t, { kind });
+    // Per-request lines are debug-level (src/http/request-logging.ts); this test reads them.
+    const { ctx, url, logs } = await buildTestApp(t, { kind, config: { log: { level: 'debug' } } });
     await ctx.users.create({ login: 'erin', password: PASSWORD });
     const redirectUri = 'http://localhost:3640/servers/callback';
 

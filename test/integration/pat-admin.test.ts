@@ -59,7 +59,8 @@ for (const kind of dbKinds()) {
   });
 
   t.test(`admin mint, list and revoke [${kind}]`, async (t) => {
-    const { ctx, url, logs } = await buildTestApp(t, { kind });
+    // Debug level: the per-request lines are written too, and must not hold the token either.
+    const { ctx, url, logs } = await buildTestApp(t, { kind, config: { log: { level: 'debug' } } });
     const root = await makeUser(ctx, 'root', { admin: true });
     await makeUser(ctx, 'alice');
     const admin = bearer((await mintFor(ctx, root.id, { expire: '1h' })).token);

@@ -71,7 +71,8 @@ for (const kind of dbKinds()) {
   });
 
   t.test(`introspection with the token store down is a 503, never active:false [${kind}]`, async (t) => {
-    const { ctx, url, logs } = await buildTestApp(t, { kind });
+    // Debug level: the per-request lines are written too, and must not hold the token either.
+    const { ctx, url, logs } = await buildTestApp(t, { kind, config: { log: { level: 'debug' } } });
     const alice = await makeUser(ctx, 'alice');
     const rs = await registerResourceServer(ctx, 'files-api', 'a-long-resource-server-secret', true);
     const { token } = await mintFor(ctx, alice.id, { expire: '1h' });

@@ -1,0 +1,47 @@
+import type { BenchEnv } from '../lib/env.ts';
+import { pick } from '../lib/env.ts';
+import { openLoop, type OpenLoopResult } from '../lib/open-loop.ts';
+import { rawClient } from '../lib/raw-http.ts';
+import type { Row } from '../lib/report.ts';
+
+// p99 under an open model at half the maximum rate measured in this run (the PAT verification
+// scenario's closed-model median): a proxy in front of busy clients, at a load with headroom.
+
+export async function verifyLatency(env: BenchEnv, maxRate: number): Promise<{ row: Row; result: OpenLoopResult }> {
+  const rate = Math.max(1, Math.round(maxRate / 2));
+  const ours = () => ({
+    path: '/a/auth/verify',
+    headers: { authorization: `Bearer ${pick(env.pats)}` },
+    good: (status: number, body: string) => status === 200 && body.includes('"active":true'),
+  });
+  // The same schedule against the hello world: what this machine, this generator and this rate
+  // cost by themselves (a floor, reported beside the result, not subtracted from it).
+  const hello = () => ({ path: '/', headers: {}, good: (status: number) => status === 200 });
+  const describe = (r: OpenLoopResult) =>
+    `p50 ${r.p50.toFixed(2)} p90 ${r.p90.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} max ${r.max.toFixed(1)} ms, ${r.bad} bad, generator late by up to ${r.maxSendLagMs.toFixed(1)} ms`;
+  // A short warm-up at the same rate, then the measurement.
+  const oursClient = rawClient(env.ours.url);
+  const helloClient = rawClient(env.hello.url);
+  await openLoop({ client: oursClient, rate, seconds: 1, send: ours });
+  const result = await openLoop({ client: oursClient, rate, seconds: env.sizes.openLoopSeconds, send: ours });
+  env.log(`  cells-auth  ${rate}/s for ${env.sizes.openLoopSeconds} s: ${describe(result)}`);
+  await openLoop({ client: helloClient, rate, seconds: 1, send: hello });
+  const floor = await openLoop({ client: helloClient, rate, seconds: env.sizes.openLoopSeconds, send: hello });
+  oursClient.close();
+  helloClient.close();
+  env.log(`  hello world ${rate}/s for ${env.sizes.openLoopSeconds} s: ${describe(floor)}`);
+  return {
+    row: {
+      id: 'p99-half-max',
+      title: `p99 of /a/auth/verify at ${rate}/s (half the max), open model`,
+      measured: result.p99,
+      unit: 'ms',
+      goal: 10,
+      op: '<=',
+      baseline: '-',
+      ours: rate,
+      note: `at ${rate}/s: p50 ${result.p50.toFixed(2)}, p99.9 ${result.p999.toFixed(1)} ms; the Fastify hello world on the same schedule: p99 ${floor.p99.toFixed(2)} ms`,
+    },
+    result,
+  };
+}

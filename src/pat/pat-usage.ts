@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+
+// The uses of PATs, kept in memory for a moment and written in one statement for all of them.
+// Verification itself is then a read, which never waits for a row lock or a WAL flush; the cost
+// is that a process killed outright loses at most FLUSH_AFTER_MS (plus one write) of slides and
+// last-use times. Revocation is not affected: every verification reads the row.
+
+/** Uses wait at most this long before being written (a killed process loses at most this much). */
+export const FLUSH_AFTER_MS = 100;
+/** Uses pending before a write starts at once, without waiting for the timer. */
+const WRITE_AT = 1_000;
+/** Uses pending while a write is still running: new uses then wait for it (bounds the memory held). */
+const MAX_PENDING = 10_000;
+
+/** The latest use of one token, as it will be written. */
+export interface PendingUse {
+  /** When it was last used, epoch ms. */
+  at: number;
+  /** From where, when known: an unknown address keeps the last known one. */
+  from: string | null;
+  /** Its expiry after that use, epoch ms (a sliding token's moved expiry). */
+  expiry: number;
+}
+
+export interface UseWriter {
+  (uses: Map<string, PendingUse>): Promise<void>;
+}
+
+export function createPatUsage(deps: { write: UseWriter; log: Logger; flushAfterMs?: number }) {
+  const flushAfterMs = deps.flushAfterMs ?? FLUSH_AFTER_MS;
+  let pending = new Map<string, PendingUse>();
+  // Being written now: still consulted, so a token's moved expiry does not vanish mid-write.
+  let writing: Map<string, PendingUse> | undefined;
+  let inFlight: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  function merge(into: Map<string, PendingUse>, id: string, use: PendingUse): void {
+    const seen = into.get(id);
+    if (!seen) return void into.set(id, use);
+    // Uses may arrive out of order: the latest time and the furthest expiry win, never go back.
+    if (use.at >= seen.at) {
+      seen.at = use.at;
+      if (use.from !== null) seen.from = use.from;
+    } else if (seen.from === null) {
+      seen.from = use.from;
+    }
+    seen.expiry = Math.max(seen.expiry, use.expiry);
+  }
+
+  async function flush(): Promise<void> {
+    while (inFlight) await inFlight; // one write at a time
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.size === 0) return;
+    const batch = pending;
+    pending = new Map();
+    writing = batch;
+    inFlight = (async () => {
+      try {
+        await deps.write(batch);
+      } catch (err) {
+        // Kept for the next write (the database may be back by then); newer uses merge in.
+        deps.log.warn({ err, uses: batch.size }, 'could not record personal access token uses; will retry');
+        for (const [id, use] of batch) merge(pending, id, use);
+        schedule();
+      } finally {
+        writing = undefined;
+        inFlight = undefined;
+      }
+    })();
+    await inFlight;
+  }
+
+  function schedule(): void {
+    if (timer || pending.size === 0) return;
+    timer = setTimeout(() => void flush(), flushAfterMs);
+    timer.unref();
+  }
+
+  return {
+    /** The expiry the pending uses of a token moved it to, if any. */
+    expiryOf(id: string): number | undefined {
+      const a = pending.get(id)?.expiry;
+      const b = writing?.get(id)?.expiry;
+      return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+    },
+    /** Notes a good use. Resolves at once, unless the writes cannot keep up: then once they have. */
+    async record(id: string, use: PendingUse): Promise<void> {
+      merge(pending, id, { ...use });
+      if (pending.size >= MAX_PENDING) return flush();
+      if (pending.size >= WRITE_AT && !inFlight) void flush();
+      else schedule();
+    },
+    /** Writes what is pending now (before a listing, and at shutdown). */
+    flush,
+  };
+}
+
+export type PatUsage = ReturnType<typeof createPatUsage>;

@@ -1,0 +1,29 @@
+// A small cache with a lifetime and a size bound, for lookups whose answer may be a moment old
+// (never for secrets' validity: a PAT is read on every use). When full, the oldest entry goes.
+
+export interface TtlCache<K, V> {
+  /** The cached answer (undefined included), or a fresh one from `load`. */
+  get(key: K, load: (key: K) => Promise<V>): Promise<V>;
+  clear(): void;
+}
+
+export function createTtlCache<K, V>(opts: { ttlMs: number; max: number; now?: () => number }): TtlCache<K, V> {
+  const now = opts.now ?? Date.now;
+  const entries = new Map<K, { value: Promise<V>; until: number }>();
+  return {
+    get(key, load) {
+      const hit = entries.get(key);
+      if (hit && hit.until > now()) return hit.value;
+      entries.delete(key);
+      if (entries.size >= opts.max) entries.delete(entries.keys().next().value as K);
+      // The promise itself is cached, so concurrent misses share one load; a failure is not kept.
+      const value = load(key);
+      entries.set(key, { value, until: now() + opts.ttlMs });
+      value.catch(() => {
+        if (entries.get(key)?.value === value) entries.delete(key);
+      });
+      return value;
+    },
+    clear: () => entries.clear(),
+  };
+}

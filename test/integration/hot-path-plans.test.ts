@@ -1,0 +1,57 @@
+import t from 'tap';
+import { sql, type Compilable } from 'kysely';
+import { createOidcModelsQueries } from '../../src/oidc/oidc-models.repository.ts';
+import { createPatQueries } from '../../src/pat/pat.repository.ts';
+import { dbKinds } from '../helpers/database.ts';
+import { buildTestApp } from '../helpers/harness.ts';
+
+// Every query on a hot path (PAT verification, the provider's token and session lookups) must be
+// an index scan, on tables big enough and analyzed, so that the planner chooses as it will in
+// production (npm run bench seeds a million rows each; this seeds enough to make a sequential
+// scan the expensive choice, without turning it off).
+
+const ROWS = 20_000;
+
+for (const kind of dbKinds()) {
+  t.test(`every hot-path query is an index scan, on seeded tables [${kind}]`, async (t) => {
+    const { ctx } = await buildTestApp(t, { kind, listen: false });
+    const db = ctx.db.db;
+    await sql`insert into users (id, login, password_hash)
+      select gen_random_uuid(), 'user-' || i, '!' from generate_series(1, ${ROWS}::int) as i`.execute(db);
+    await sql`insert into personal_access_tokens (id, user_id, digest, created_at, created_via, window_seconds, current_expiry)
+      select gen_random_uuid(), (select id from users where login = 'user-' || (1 + i % 2000)), md5('a' || i) || md5('b' || i),
+             now(), 'cli', 600, now() + interval '1 hour'
+      from generate_series(1, ${ROWS}::int) as i`.execute(db);
+    await sql`insert into personal_access_token_nodes (token_id, node_uuid, perm)
+      select id, gen_random_uuid(), 'r' from personal_access_tokens where digest like '0%'`.execute(db);
+    await sql`insert into oidc_models (model, id, payload, grant_id, uid, expires_at)
+      select (array['AccessToken', 'RefreshToken', 'Grant', 'Session', 'Interaction'])[1 + i % 5], md5('id' || i), '{}'::jsonb,
+             md5('g' || (i / 5)), case when i % 5 = 3 then md5('u' || i) end, now() + interval '1 hour'
+      from generate_series(1, ${ROWS}::int) as i`.execute(db);
+    await sql`analyze`.execute(db);
+
+    const [pat] = (await sql<{ id: string; user_id: string; digest: string }>`select id, user_id, digest from personal_access_tokens limit 1`.execute(db)).rows;
+    const p = createPatQueries(db);
+    const m = createOidcModelsQueries(db);
+    const now = new Date();
+    const hot: Record<string, Compilable> = {
+      'PAT lookup': p.lookup([pat!.digest, 'f'.repeat(64)]),
+      'PAT uses written': p.recordUses([{ id: pat!.id, at: now, from: '192.0.2.1' }]),
+      'PAT list': p.listByUser(pat!.user_id),
+      'PAT revoke': p.revoke(pat!.id, now, pat!.user_id),
+      'PAT find': p.find(pat!.id, pat!.user_id),
+      'token/grant find': m.findMany('AccessToken', [`${'x'.repeat(43)}`, `${'y'.repeat(43)}`], now),
+      'session by uid': m.findBy('Session', 'uid', 'u'.repeat(32), now),
+      'consume': m.consume('AuthorizationCode', 'c'.repeat(43), now),
+      'destroy': m.destroy('Interaction', 'i'.repeat(21)),
+      'revoke by grant': m.revokeByGrantId('g'.repeat(21)),
+    };
+    for (const [name, query] of Object.entries(hot)) {
+      const c = query.compile();
+      const plan = await db.executeQuery<{ 'QUERY PLAN': string }>({ ...c, sql: `explain ${c.sql}` });
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      t.notMatch(text, /Seq Scan/, `${name}: no sequential scan`) || t.comment(text);
+      t.match(text, /Index/, `${name}: ${text.split('\n').find((l) => /Index/.test(l))?.trim()}`);
+    }
+  });
+}
