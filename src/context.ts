@@ -26,7 +26,7 @@ import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger } from './util/logger.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
-import { createTtlCache } from './util/ttl-cache.ts';
+import { createTtlCache, type TtlCache } from './util/ttl-cache.ts';
 
 /** The one composition root: everything a route or command needs, built once and passed in. */
 export interface AppContext {
@@ -80,6 +80,27 @@ function countVerifications(pats: PatService, metrics: Metrics): PatService {
   };
 }
 
+/** The clients service, with every change dropping that client from this instance's cache. */
+function forgetOnChange(clients: ClientsService, cache: TtlCache<string, unknown>): ClientsService {
+  return {
+    ...clients,
+    async register(input) {
+      const registered = await clients.register(input);
+      cache.delete(registered.client.clientId);
+      return registered;
+    },
+    async remove(clientId) {
+      await clients.remove(clientId);
+      cache.delete(clientId);
+    },
+    async rotateSecret(clientId) {
+      const rotated = await clients.rotateSecret(clientId);
+      cache.delete(clientId);
+      return rotated;
+    },
+  };
+}
+
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const log = options.log ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
@@ -102,11 +123,14 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
     });
-    const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
     const modelsRepo = createOidcModelsRepository(db.db);
     // Operators' clients are asked for on every token and introspection request; a change to one
-    // (or its removal) is seen by every instance within a second, as a PAT revocation is.
+    // (or its removal) is seen at once by the instance that made it and by the others within a second.
     const clientCache = createTtlCache<string, Record<string, unknown> | undefined>({ ttlMs: 1000, max: 1000 });
+    const clients = forgetOnChange(
+      createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log }),
+      clientCache,
+    );
     const adapter = createAdapterFactory({
       repo: modelsRepo,
       clock,
