@@ -1,10 +1,14 @@
+import type { SecureServerOptions } from 'node:http2';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { guardAdmin, guardUser } from './auth/guards.ts';
 import { verifyRoutes } from './auth/verify.routes.ts';
 import type { AppContext } from './context.ts';
-import { registerErrorHandlers } from './errors/handler.ts';
+import { bearerCaller } from './discovery/caller.ts';
+import { discoveryRoutes } from './discovery/discovery.routes.ts';
+import { VERSION } from './discovery/version.ts';
+import { frameworkErrorHandler, registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { requestLogController } from './http/request-logging.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
@@ -17,29 +21,41 @@ import { loginRecorder } from './audit/login-events.ts';
 import metricsPlugin from './metrics/metrics.plugin.ts';
 import { patAdminRoutes } from './pat/pat-admin.routes.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
+import openapiPlugin from './openapi/openapi.plugin.ts';
+import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
+import { clientsAdminRoutes } from './admin/clients.admin.routes.ts';
+import { keysAdminRoutes } from './admin/keys.admin.routes.ts';
+import { usersAdminRoutes } from './admin/users.admin.routes.ts';
 
 export interface BuildOptions {
-  /** Server options owned by the process (TLS, HTTP/2, timeouts); see server.ts. */
-  server?: Partial<FastifyHttpOptions<never>> & Record<string, unknown>;
+  /** Server options owned by the process (timeouts; `http2` + `https` under TLS); see server.ts. */
+  server?: Omit<Partial<FastifyHttpOptions<never>>, 'http2'> & { http2?: boolean; https?: SecureServerOptions };
 }
 
 /** Builds the application. It never listens: server.ts does, and tests use `inject` or listen on port 0. */
 export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
-  const app = Fastify({
+  const serverOptions = {
     loggerInstance: ctx.log,
     logController: requestLogController(),
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
+    frameworkErrors: frameworkErrorHandler,
     ...(options.server ?? {}),
-  }) as unknown as FastifyInstance;
+  };
+  // One code path for HTTP/1.1 and HTTP/2 (Fastify's typings split them into overloads on `http2`).
+  const app = Fastify(serverOptions as FastifyHttpOptions<never>) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app, errorPage);
-  registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' });
+  // HSTS whenever people reach us over https: our own TLS, or a proxy terminating it for an https
+  // public URL (browsers ignore the header on plain http, so it is harmless in development).
+  registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' || config.publicUrl.startsWith('https:') });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  // First: it documents the routes registered after it (GET /a/openapi.yaml).
+  await app.register(openapiPlugin);
 
   // Order: process probes, the provider, the people-facing pages, then our JSON APIs.
   await app.register(metricsPlugin, { metrics: ctx.metrics });
@@ -59,7 +75,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(
     async (admin) => {
       guardAdmin(admin, ctx.bearer);
-      await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users });
+      await admin.register(usersAdminRoutes, { users: ctx.usersAdmin, audit: ctx.audit });
+      await admin.register(clientsAdminRoutes, { clients: ctx.clients, audit: ctx.audit });
+      await admin.register(patAdminRoutes, { pats: ctx.pats, users: ctx.users, audit: ctx.audit });
+      await admin.register(keysAdminRoutes, { keys: ctx.keys, oidc: ctx.oidc, audit: ctx.audit });
+      await admin.register(auditAdminRoutes, { audit: ctx.audit });
     },
     { prefix: '/a/admin' },
   );
@@ -69,10 +89,16 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await auth.register(verifyRoutes, { auth: ctx.bearer });
       await auth.register(async (own) => {
         guardUser(own, ctx.bearer);
-        await own.register(patSelfRoutes, { pats: ctx.pats });
+        await own.register(patSelfRoutes, { pats: ctx.pats, audit: ctx.audit });
       });
     },
     { prefix: '/a/auth' },
   );
+  await app.register(discoveryRoutes, {
+    publicUrl: config.publicUrl,
+    version: VERSION,
+    buildRevision: config.buildRevision,
+    caller: bearerCaller(ctx.bearer),
+  });
   return app;
 }

@@ -5,9 +5,11 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { createUsersAdminService, type UsersAdminService } from './accounts/users.admin.service.ts';
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
-import { defaultClients } from './clients/default-clients.ts';
+import { createClientsService, type ClientsService } from './clients/clients.service.ts';
+import { loadStaticClients } from './clients/static-clients.ts';
 import type { Config } from './config/schema.ts';
 import { connectDatabase, targetFromConfig, type DatabaseTarget, type DbHandle } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -24,7 +26,7 @@ import { createPatService, type PatService } from './pat/pat.service.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger } from './util/logger.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
-import { createTtlCache } from './util/ttl-cache.ts';
+import { createTtlCache, type TtlCache } from './util/ttl-cache.ts';
 
 /** The one composition root: everything a route or command needs, built once and passed in. */
 export interface AppContext {
@@ -33,6 +35,9 @@ export interface AppContext {
   clock: Clock;
   db: DbHandle;
   users: UsersService;
+  /** The operators' management of accounts (list, update, lock, delete with revocation). */
+  usersAdmin: UsersAdminService;
+  clients: ClientsService;
   keys: KeysService;
   oidc: OidcRuntime;
   pats: PatService;
@@ -75,9 +80,34 @@ function countVerifications(pats: PatService, metrics: Metrics): PatService {
   };
 }
 
+/** The clients service, with every change dropping that client from this instance's cache. */
+function forgetOnChange(clients: ClientsService, cache: TtlCache<string, unknown>): ClientsService {
+  return {
+    ...clients,
+    async register(input) {
+      const registered = await clients.register(input);
+      cache.delete(registered.client.clientId);
+      return registered;
+    },
+    async remove(clientId) {
+      await clients.remove(clientId);
+      cache.delete(clientId);
+    },
+    async rotateSecret(clientId) {
+      const rotated = await clients.rotateSecret(clientId);
+      cache.delete(clientId);
+      return rotated;
+    },
+  };
+}
+
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const log = options.log ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
+  // Configuration clients first: a bad clients file stops the start before anything is touched.
+  const placeholders = { publicUrls: [config.publicUrl, ...config.extraPublicUrls] };
+  const statics = loadStaticClients({ ...placeholders, clientsFile: config.clientsFile });
+  for (const warning of statics.warnings) log.warn({ clientsFile: config.clientsFile }, warning);
   const db = await connectDatabase(options.database ?? targetFromConfig(config));
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
@@ -93,19 +123,21 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
     });
-    const clientsRepo = createClientsRepository(db.db);
     const modelsRepo = createOidcModelsRepository(db.db);
     // Operators' clients are asked for on every token and introspection request; a change to one
-    // (or its removal) is seen by every instance within a second, as a PAT revocation is.
+    // (or its removal) is seen at once by the instance that made it and by the others within a second.
     const clientCache = createTtlCache<string, Record<string, unknown> | undefined>({ ttlMs: 1000, max: 1000 });
+    const clients = forgetOnChange(
+      createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log }),
+      clientCache,
+    );
     const adapter = createAdapterFactory({
       repo: modelsRepo,
       clock,
-      findClient: (id) => clientCache.get(id, async () => (await clientsRepo.find(id))?.metadata),
+      findClient: (id) => clientCache.get(id, () => clients.providerMetadata(id)),
       refreshGraceSeconds: config.refreshGraceSeconds,
     });
-    const publicUrls = [config.publicUrl, ...config.extraPublicUrls];
-    const staticClients = defaultClients({ publicUrls });
+    const staticClients = statics.clients.map((c) => c.metadata);
 
     const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
     const pats = countVerifications(createPatService({ repo: createPatRepository(db.db), clock, log }), metrics);
@@ -139,6 +171,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       db,
       users,
+      usersAdmin: createUsersAdminService({ db: db.db, accounts: users }),
+      clients,
       keys,
       oidc,
       pats,

@@ -1,11 +1,22 @@
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { AppContext } from './context.ts';
+import { gracefulCloser } from './http/graceful-close.ts';
+import { prepareTls, type TlsRuntime } from './tls/tls.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  /** The TLS mode's runtime (certificate refresh), absent for tls.mode none. */
+  tls?: TlsRuntime;
   close(): Promise<void>;
+}
+
+export interface StartOptions {
+  bind?: string;
+  /** A CA bundle the ACME directory's certificate chains to (an internal ACME server; tests). */
+  acmeCa?: string;
 }
 
 function splitBind(bind: string): { host: string; port: number } {
@@ -17,26 +28,45 @@ function splitBind(bind: string): { host: string; port: number } {
  * Process concerns: listening, timeouts, graceful close. The first SIGTERM (or SIGINT) lets
  * in-flight requests finish, closes the pools and exits 0; a second one exits at once.
  */
-export async function startServer(ctx: AppContext, opts: { bind?: string } = {}): Promise<RunningServer> {
-  const app = await buildApp(ctx, {
-    server: {
-      // Slow clients are cut off instead of holding a socket open.
-      connectionTimeout: 30_000,
-      requestTimeout: 30_000,
-      keepAliveTimeout: 5_000,
-      return503OnClosing: true,
-    },
-  });
-  const { host, port } = splitBind(opts.bind ?? ctx.config.bind);
-  const url = await app.listen({ host, port });
+export async function startServer(ctx: AppContext, opts: StartOptions = {}): Promise<RunningServer> {
+  const tls = await prepareTls({ config: ctx.config, log: ctx.log, clock: ctx.clock, acmeCa: opts.acmeCa });
+  let app: FastifyInstance;
+  let url: string;
+  try {
+    app = await buildApp(ctx, {
+      server: {
+        // Slow clients are cut off instead of holding a socket open.
+        connectionTimeout: ctx.config.http.connectionTimeoutSeconds * 1000,
+        requestTimeout: ctx.config.http.requestTimeoutSeconds * 1000,
+        keepAliveTimeout: ctx.config.http.keepAliveTimeoutSeconds * 1000,
+        return503OnClosing: true,
+        // With TLS, HTTP/2 and HTTP/1.1 share the port (ALPN picks); without it, HTTP/1.1 only.
+        ...(tls ? { http2: true, https: tls.serverOptions } : {}),
+      },
+    });
+    const { host, port } = splitBind(opts.bind ?? ctx.config.bind);
+    url = await app.listen({ host, port });
+  } catch (err) {
+    await tls?.close();
+    throw err;
+  }
+  tls?.attach(app.server as unknown as TlsServer);
+  const closer = gracefulCloser(app.server);
   ctx.startBackground();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await app.close();
+      const closed = app.close();
+      const stopDraining = closer.drain();
+      try {
+        await closed;
+      } finally {
+        stopDraining();
+      }
+      await tls?.close();
       await ctx.close();
     })());
-  return { app, url, close };
+  return { app, url, tls, close };
 }
 
 export function installSignalHandlers(server: RunningServer, log: AppContext['log']): void {
@@ -49,7 +79,10 @@ export function installSignalHandlers(server: RunningServer, log: AppContext['lo
     signalled = true;
     log.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close().then(
-      () => process.exit(0),
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
       (err) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -58,4 +91,11 @@ export function installSignalHandlers(server: RunningServer, log: AppContext['lo
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP: look for a new certificate now (tls.mode file: the files were replaced).
+  process.on('SIGHUP', () => {
+    server.tls?.refresh().then(
+      (changed) => log.info({ changed }, 'SIGHUP: TLS certificate checked'),
+      (err) => log.warn({ err: (err as Error).message }, 'SIGHUP: could not load the TLS certificate; keeping the current one'),
+    );
+  });
 }

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ConflictError, ValidationError } from '../errors/app-error.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/app-error.ts';
 import type { PasswordHasher } from './password.ts';
 import type { UserRow, UsersRepository } from './users.repository.ts';
 
 export const LOGIN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+export const LOGIN_RULE = 'letters, digits and . _ @ + - only, starting with a letter or digit, at most 128';
+export const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+$/;
 
 export interface User {
   id: string;
@@ -67,9 +69,9 @@ export function createUsersService(deps: { repo: UsersRepository; hasher: Passwo
 
   async function create(input: CreateUserInput): Promise<{ user: User; password: string; generated: boolean }> {
     if (!LOGIN_PATTERN.test(input.login)) {
-      throw new ValidationError('login', 'letters, digits and . _ @ + - only, starting with a letter or digit, at most 128');
+      throw new ValidationError('login', LOGIN_RULE);
     }
-    if (input.email != null && !/^[^@\s]+@[^@\s]+$/.test(input.email)) throw new ValidationError('email', 'not an e-mail address');
+    if (input.email != null && !EMAIL_PATTERN.test(input.email)) throw new ValidationError('email', 'not an e-mail address');
     const generated = input.password === undefined;
     const password = input.password ?? generatePassword();
     validatePassword(password);
@@ -118,10 +120,36 @@ export function createUsersService(deps: { repo: UsersRepository; hasher: Passwo
     return created && { login: created.user.login, password: created.password, generated: created.generated };
   }
 
+  /** Operator recovery: clears the lock and the failure count (SPEC §3). */
+  async function unlock(login: string): Promise<User> {
+    const row = await repo.findByLogin(login);
+    if (!row) throw new NotFoundError(`no user with login "${login}"`);
+    const updated = await repo.setLocked(row.id, false);
+    if (!updated) throw new NotFoundError(`no user with login "${login}"`);
+    return toUser(updated);
+  }
+
+  /**
+   * Sets a new password; omitted, one is generated and returned once. The lock is left as it is: an
+   * operator who suspects an attack may want to change the password before unlocking.
+   */
+  async function setPassword(login: string, password?: string): Promise<{ user: User; password: string; generated: boolean }> {
+    const generated = password === undefined;
+    const next = password ?? generatePassword();
+    validatePassword(next);
+    const row = await repo.findByLogin(login);
+    if (!row) throw new NotFoundError(`no user with login "${login}"`);
+    const updated = await repo.setPasswordHash(row.id, await hasher.hash(next));
+    if (!updated) throw new NotFoundError(`no user with login "${login}"`);
+    return { user: toUser(updated), password: next, generated };
+  }
+
   return {
     create,
     authenticate,
     ensureFirstAdmin,
+    unlock,
+    setPassword,
     findById: repo.findById,
     findByLogin: repo.findByLogin,
   };

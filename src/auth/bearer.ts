@@ -85,6 +85,9 @@ export function createBearerAuth(deps: {
     if (at.jkt || at['x5t#S256'] || at.aud !== undefined) return undefined;
     const grant = await provider.Grant.find(at.grantId, { ignoreExpiration: true });
     if (!grant || grant.isExpired || grant.clientId !== at.clientId || grant.accountId !== at.accountId) return undefined;
+    // The provider's own resource checks (userinfo) refuse a token whose client is gone: a client an
+    // operator deleted, or dropped from the clients file. So do ours.
+    if (!at.clientId || !(await provider.Client.find(at.clientId))) return undefined;
     const user = await deps.findUser(at.accountId);
     if (!user || user.locked) return undefined;
     return {

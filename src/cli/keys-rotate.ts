@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { recordCli } from '../audit/request-audit.ts';
 import { withContext } from './shared.ts';
 
 export function registerKeys(program: Command): void {
@@ -9,7 +10,8 @@ export function registerKeys(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const r = await ctx.keys.rotate();
-        void ctx.audit.record({ action: 'keys.rotated', details: { activated: r.activated, retired: r.retired, next: r.next } });
+        // Awaited: the context (and its database) closes as soon as this body returns.
+        await recordCli(ctx.audit, { action: 'keys.rotated', target: { type: 'signing_key', id: r.activated }, details: { ...r } });
         process.stdout.write(`signing with ${r.activated}; next key ${r.next} is published${r.retired ? `; ${r.retired} stays published until its tokens expire` : ''}\n`);
       });
     });

@@ -1,12 +1,18 @@
 import { Command, CommanderError } from 'commander';
+import { registerClientCreate } from './client-create.ts';
+import { registerClientsList } from './clients-list.ts';
 import { registerKeys } from './keys-rotate.ts';
+import { registerConfigTls } from './config-tls.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerOpenapi } from './openapi.ts';
 import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
 import { registerTokenRevoke } from './token-revoke.ts';
 import { registerUserCreate } from './user-create.ts';
 import { registerUserToken } from './user-token.ts';
 import { registerUserTokens } from './user-tokens.ts';
+import { registerUserSetPassword } from './user-set-password.ts';
+import { registerUserUnlock } from './user-unlock.ts';
 
 // One executable, one file per command (SPEC §10). Every failure: one line on stderr, exit 1.
 
@@ -19,6 +25,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerMigrate(program);
   registerKeys(program);
+  registerOpenapi(program);
 
   const admin = program.command('admin').description('operator commands');
   const user = admin.command('user').description('users and their tokens');
@@ -27,6 +34,13 @@ export function buildProgram(): Command {
   registerUserTokens(user);
   const token = admin.command('token').description('personal access tokens');
   registerTokenRevoke(token);
+  registerUserUnlock(user);
+  registerUserSetPassword(user);
+  registerClientCreate(admin.command('client').description("operators' clients"));
+  registerClientsList(program.command('clients').description('all clients'));
+
+  const config = program.command('config').description('change settings files');
+  registerConfigTls(config);
   return program;
 }
 

@@ -21,8 +21,17 @@ export function registerStart(program: Command): void {
       } else if (admin) {
         ctx.log.info({ login: admin.login }, 'created the first administrator with CELLS_AUTH_ADMIN_PASSWORD');
       }
-      const server = await startServer(ctx);
+      let server;
+      try {
+        server = await startServer(ctx);
+      } catch (err) {
+        // A TLS setting that cannot be used, a port in use: release the database before the one-line exit.
+        await ctx.close();
+        throw err;
+      }
       installSignalHandlers(server, ctx.log);
+      // For the person starting it (how to trust a local root), like the admin password above.
+      if (server.tls?.notice.length) process.stdout.write(`\n${server.tls.notice.join('\n')}\n\n`);
       ctx.log.info({ url: server.url, issuer: `${config.publicUrl}/oidc` }, 'cells-auth is serving');
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { recordCli } from '../audit/request-audit.ts';
 import { CliError, withContext } from './shared.ts';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -14,6 +15,7 @@ export function registerTokenRevoke(token: Command): void {
       await withContext(cmd, async (ctx) => {
         const result = await ctx.pats.revoke(id.toLowerCase());
         if (result === 'not-found') throw new CliError(`no token with id ${id}`);
+        if (result === 'revoked') await recordCli(ctx.audit, { action: 'token.revoked', target: { type: 'token', id: id.toLowerCase() } });
         process.stdout.write(result === 'revoked' ? `revoked token ${id}\n` : `token ${id} was already revoked\n`);
       });
     });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../pat/duration.ts';
 import { parseTokenRequest, type TokenRequest } from '../pat/token-request.ts';
+import { recordCli } from '../audit/request-audit.ts';
 import { asFlagError, rfc850 } from './pat-output.ts';
 import { CliError, collect, withContext } from './shared.ts';
 
@@ -44,6 +45,11 @@ export function registerUserToken(user: Command): void {
         const owner = await ctx.users.findByLogin(opts.user);
         if (!owner) throw new CliError(`no user with login "${opts.user}"`);
         const { token, pat } = await ctx.pats.mint({ owner, request, label: opts.label, createdBy: null, createdVia: 'cli' });
+        await recordCli(ctx.audit, {
+          action: 'token.minted',
+          target: { type: 'token', id: pat.id },
+          details: { owner: { id: owner.id, login: owner.login }, label: pat.label, scopes: pat.scopes, expiresAt: pat.expiresAt, autoRefreshSeconds: pat.autoRefreshSeconds },
+        });
         if (opts.quiet) {
           process.stdout.write(`${token}\n`);
           return;

@@ -1,5 +1,8 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { ClientsTable } from './clients.table.ts';
+
+export type ClientRow = Selectable<ClientsTable>;
 
 export interface ClientRowInput {
   clientId: string;
@@ -14,6 +17,7 @@ export function createClientsRepository(db: Kysely<Database>) {
 
     list: () => db.selectFrom('clients').selectAll().orderBy('client_id').execute(),
 
+    /** Undefined when the id is taken. */
     insert: (c: ClientRowInput) =>
       db
         .insertInto('clients')
@@ -30,7 +34,22 @@ export function createClientsRepository(db: Kysely<Database>) {
         .returningAll()
         .executeTakeFirst(),
 
-    delete: (clientId: string) => db.deleteFrom('clients').where('client_id', '=', clientId).returning('client_id').executeTakeFirst(),
+    /**
+     * Deletes the client and, in the same statement, every provider record issued to it (codes,
+     * tokens, grants), so that a client registered later under the same id inherits nothing.
+     */
+    delete: (clientId: string) =>
+      db
+        .with('gone', (qb) => qb.deleteFrom('clients').where('client_id', '=', clientId).returning('client_id'))
+        .with('issued', (qb) =>
+          qb
+            .deleteFrom('oidc_models')
+            .where(sql<string>`payload->>'clientId'`, 'in', (eb) => eb.selectFrom('gone').select('gone.client_id'))
+            .returning('oidc_models.id'),
+        )
+        .selectFrom('gone')
+        .select('gone.client_id')
+        .executeTakeFirst(),
   };
 }
 

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+/** Where `cells-auth config tls` writes without --config; the commands read it when it exists. */
+export const LOCAL_CONFIG_FILE = fileURLToPath(new URL('../../config/local.yaml', import.meta.url));
 
 /** A setting that cannot be used. Its message is one line naming the setting. */
 export class ConfigError extends Error {
@@ -29,6 +31,7 @@ const ENV_PATHS: Record<string, string[]> = {
   CELLS_AUTH_ACME_DIRECTORY: ['tls', 'directory'],
   CELLS_AUTH_ADMIN_PASSWORD: ['adminPassword'],
   CELLS_AUTH_LOG_LEVEL: ['log', 'level'],
+  CELLS_AUTH_BUILD_REVISION: ['buildRevision'],
 };
 const BOOLEAN_ENV = new Set(['CELLS_AUTH_ACME_ACCEPT_TOS']);
 

@@ -13,7 +13,10 @@ const hostPort = z
 const publicUrl = z
   .url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL' })
   .transform((u) => u.replace(/\/+$/, ''))
-  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment');
+  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment')
+  // The provider is mounted at /oidc and the pages at /interaction, /oauth2/oob, … on the root: a
+  // path here would publish an issuer and page URLs this server does not answer.
+  .refine((u) => new URL(u).pathname === '/', 'must not have a path: cells-auth is served from the root of its host');
 
 // TLS modes are a discriminated union: a wrong combination fails at boot naming the setting.
 export const tlsSchema = z.discriminatedUnion('mode', [
@@ -60,6 +63,16 @@ export const configSchema = z.object({
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
+  // Socket limits, so that slow or idle clients cannot hold connections open (Slowloris).
+  http: z
+    .object({
+      // A socket idle this long is closed, mid-request or not.
+      connectionTimeoutSeconds: z.number().int().min(1).max(600).default(30),
+      // The whole request (headers and body) must arrive within this.
+      requestTimeoutSeconds: z.number().int().min(1).max(600).default(30),
+      keepAliveTimeoutSeconds: z.number().int().min(1).max(600).default(5),
+    })
+    .default({ connectionTimeoutSeconds: 30, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 5 }),
   // Addresses (IPs or CIDRs) whose X-Forwarded-* headers are believed.
   trustedProxies: z.array(z.string().min(1)).default([]),
   ttl: z
@@ -95,6 +108,8 @@ export const configSchema = z.object({
   // Operator's clients file (JSON or YAML; our shape or Cells' `staticClients`).
   clientsFile: z.string().min(1).optional(),
   adminPassword: z.string().min(8, 'must be at least 8 characters').optional(),
+  // The source revision of this build (the image sets it), shown to authenticated callers of discovery.
+  buildRevision: z.string().regex(/^[\w.+-]{1,100}$/, 'expected a revision such as a git commit hash').optional(),
   // argon2id cost. The defaults are above OWASP's minimum (m=19 MiB, t=2, p=1).
   password: z
     .object({

@@ -3,7 +3,6 @@
 // `/oidc` keeps the provider's own RFC errors.
 
 export class AppError extends Error {
-  override name = 'AppError';
   readonly status: number;
   readonly code: string;
   /** Extra response headers, such as WWW-Authenticate. */
@@ -11,6 +10,8 @@ export class AppError extends Error {
 
   constructor(status: number, code: string, description: string, headers: Record<string, string> = {}) {
     super(description);
+    // The subclass's own name, so that logs and tests can tell a 503 from a 404.
+    this.name = new.target.name;
     this.status = status;
     this.code = code;
     this.headers = headers;
@@ -26,9 +27,12 @@ export class BadRequestError extends AppError {
 /** A request field that does not validate; the description starts with the field's name. */
 export class ValidationError extends AppError {
   readonly field: string;
+  /** The message without the field, for callers that name the field their own way (CLI flags). */
+  readonly reason: string;
   constructor(field: string, message: string) {
     super(400, 'invalid_request', `${field}: ${message}`);
     this.field = field;
+    this.reason = message;
   }
 }
 

@@ -63,6 +63,21 @@ export function mapError(err: unknown): Mapped {
   return { status: 500, code: 'server_error', description: 'an unexpected error occurred', headers: {} };
 }
 
+// Fastify refuses a malformed or over-long URL before routing, so neither handler below sees it; its
+// `frameworkErrors` constructor option does. Fixed descriptions: the path is not echoed back.
+const FRAMEWORK_DESCRIPTIONS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'the URL is malformed (a broken percent-encoding?)',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path segment is too long',
+};
+
+/** For Fastify's `frameworkErrors` option: the same `{ error, error_description }` as every other refusal. */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const m = mapError(err);
+  const description = (m.status < 500 && FRAMEWORK_DESCRIPTIONS[err.code]) || m.description;
+  request.log.info({ code: err.code, status: m.status }, description);
+  void reply.code(m.status).headers(m.headers).send({ error: m.status < 500 ? 'invalid_request' : m.code, error_description: description });
+}
+
 export function registerErrorHandlers(app: FastifyInstance, renderPage: PageRenderer): void {
   const send = (request: FastifyRequest, reply: FastifyReply, m: Mapped) => {
     reply.code(m.status).headers(m.headers);

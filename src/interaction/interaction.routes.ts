@@ -38,19 +38,27 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   const r = app.withTypeProvider<ZodTypeProvider>();
   const pageConfig = { page: true };
 
-  async function details(request: FastifyRequest, reply: FastifyReply) {
+  // An unknown, expired or finished interaction is the person's everyday case (a stale tab, the back
+  // button): a readable page, never a 500.
+  const EXPIRED = 'This sign-in request has expired or is unknown. Start again from the application.';
+  async function orExpired<T>(work: Promise<T>): Promise<T> {
     try {
-      return await deps.provider().interactionDetails(request.raw, reply.raw);
+      return await work;
     } catch (err) {
-      if (err instanceof oidcErrors.SessionNotFound) {
-        throw new BadRequestError('This sign-in request has expired or is unknown. Start again from the application.');
-      }
+      if (err instanceof oidcErrors.SessionNotFound) throw new BadRequestError(EXPIRED);
       throw err;
     }
   }
 
+  async function details(request: FastifyRequest, reply: FastifyReply, uid: string) {
+    const d = await orExpired(deps.provider().interactionDetails(request.raw, reply.raw));
+    // The interaction comes from its cookie, the CSRF token from the path: they must be the same one.
+    if (d.uid !== uid) throw new BadRequestError(EXPIRED);
+    return d;
+  }
+
   async function finish(request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>, merge = false) {
-    const to = await deps.provider().interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
+    const to = await orExpired(deps.provider().interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge }));
     return reply.header('cache-control', 'no-store').redirect(to, 303);
   }
 
@@ -64,7 +72,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   };
 
   r.get('/interaction/:uid', { schema: { params: uidParams }, config: pageConfig }, async (request, reply) => {
-    const d = await details(request, reply);
+    const d = await details(request, reply, request.params.uid);
     const { uid } = request.params;
     const name = await clientName(String(d.params.client_id));
     if (d.prompt.name === 'login') {
@@ -90,7 +98,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   r.post('/interaction/:uid/login', { schema: { params: uidParams, body: loginBody }, config: pageConfig }, async (request, reply) => {
     const { uid } = request.params;
     const { login, password, csrf } = request.body;
-    const d = await details(request, reply);
+    const d = await details(request, reply, request.params.uid);
     if (d.prompt.name !== 'login') throw new BadRequestError('This sign-in request is not waiting for a login.');
     checkCsrf(uid, csrf);
     const wait = deps.throttle.hit(request.ip);
@@ -107,7 +115,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   r.post('/interaction/:uid/consent', { schema: { params: uidParams, body: csrfBody }, config: pageConfig }, async (request, reply) => {
     const { uid } = request.params;
-    const d = await details(request, reply);
+    const d = await details(request, reply, request.params.uid);
     if (d.prompt.name !== 'consent') throw new BadRequestError('This sign-in request is not waiting for a consent.');
     checkCsrf(uid, request.body.csrf);
     const provider = deps.provider();
@@ -128,7 +136,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   r.post('/interaction/:uid/abort', { schema: { params: uidParams, body: csrfBody }, config: pageConfig }, async (request, reply) => {
     const { uid } = request.params;
-    await details(request, reply);
+    await details(request, reply, request.params.uid);
     checkCsrf(uid, request.body.csrf);
     return finish(request, reply, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
   });

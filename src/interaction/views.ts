@@ -29,6 +29,7 @@ export interface LoginView {
   error?: string;
 }
 
+/** The focus goes where typing starts: the login, or the password once the login is known (a hint, a retry). */
 export function loginPage(v: LoginView): string {
   return layout(
     'Sign in',
@@ -38,9 +39,9 @@ ${v.error ? html`<p class="error" role="alert" id="login-error">${v.error}</p>` 
 <form method="post" action="${v.action}" autocomplete="on" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <label for="login">Login</label>
-<input id="login" name="login" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${v.login ?? ''}"${v.error ? html` aria-describedby="login-error"` : ''}>
+<input id="login" name="login" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required${v.login ? '' : html` autofocus`} value="${v.login ?? ''}"${v.error ? html` aria-describedby="login-error"` : ''}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="current-password" required${v.login ? html` autofocus` : ''}>
 <button type="submit">Sign in</button>
 </form>
 <form method="post" action="${v.action.replace(/\/login$/, '/abort')}" class="secondary">

@@ -86,6 +86,8 @@ export function createAdapterFactory(deps: {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      // Postgres text cannot hold NUL, so no record has such an id; asking would be a server error.
+      if (id.includes('\u0000')) return undefined;
       if (this.model === 'Client') return guardStore(() => findClient(id));
       // A PAT presented for introspection is looked up as each of the provider's token kinds
       // first; it is never one of them (53 characters with a checksum, theirs are 43), so no
@@ -95,10 +97,12 @@ export function createAdapterFactory(deps: {
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (uid.includes('\u0000')) return undefined;
       return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'uid', uid, now())));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      if (userCode.includes('\u0000')) return undefined;
       return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'user_code', userCode, now())));
     }
 

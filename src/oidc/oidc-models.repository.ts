@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 
 export interface StoredModel {
@@ -81,6 +81,15 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
     destroy: async (model: string, id: string) => void (await q.destroy(model, id).execute()),
 
     revokeByGrantId: async (grantId: string) => void (await q.revokeByGrantId(grantId).execute()),
+
+    /**
+     * Everything the provider keeps for one account (sessions, grants, codes, access and refresh
+     * tokens): the expression matches the index of migration 0004. Returns how many rows went.
+     */
+    deleteByAccount: async (accountId: string): Promise<number> => {
+      const result = await db.deleteFrom('oidc_models').where(sql`payload ->> 'accountId'`, '=', accountId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
 
     /** Deletes up to `limit` expired rows; returns how many went. */
     sweepExpired: async (now: Date, limit: number): Promise<number> => Number((await q.sweepExpired(now, limit).execute()).numAffectedRows ?? 0),

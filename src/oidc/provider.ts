@@ -1,12 +1,17 @@
 import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { UserRow } from '../accounts/users.repository.ts';
-import type { CellsClientMetadata } from '../clients/default-clients.ts';
+import type { CellsClientMetadata } from '../clients/client-definition.ts';
+import { clientSecretMatches } from '../clients/client-secret.ts';
+import { isFirstParty, withFirstPartyConsent } from '../clients/first-party-policy.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interaction/views.ts';
 import { trusted } from '../interaction/html.ts';
 import type { KeySet } from './keys.service.ts';
-import { isLoopbackOrigin } from './cors.ts';
+import { isLoopbackOrigin, loopbackOnlyCors } from './cors.ts';
 import { guardStore } from './adapter.ts';
+import { interactionPolicyWithAccountCheck } from './interaction-policy.ts';
+import { postAsGet } from './post-as-get.ts';
+import { requestCompat } from './request-compat.ts';
 
 export const OIDC_PREFIX = '/oidc';
 export const OFFLINE_SCOPES = ['offline', 'offline_access'];
@@ -67,7 +72,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     scopes: ['openid', 'email', 'profile', 'pydio', 'offline', 'offline_access'],
     // Cells clients read name and email from the ID token itself.
     conformIdTokenClaims: false,
-    extraClientMetadata: { properties: ['first_party', 'introspect', 'pkce_required', 'redirect_patterns'] },
+    extraClientMetadata: { properties: ['first_party', 'introspect', 'pkce_required', 'redirect_patterns', 'post_logout_redirect_patterns'] },
+    // Secrets are kept as digests (see compareClientSecret below), so no method that needs the
+    // plaintext secret as a key (client_secret_jwt) can be offered.
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     responseTypes: ['code'],
     pkce: {
       required: (_ctx, client) => Boolean((client as unknown as CellsClientMetadata).pkce_required),
@@ -76,21 +84,25 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && hasOffline(code.scopes),
     expiresWithSession: async (_ctx, code) => !hasOffline(code.scopes),
     rotateRefreshToken: true,
-    // First-party clients never show a consent screen: the grant covers what they asked for.
+    // First-party clients never show a consent screen: the grant covers what they ask for, including
+    // scopes a later request adds to an existing grant (else that request would meet a consent page).
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const { oidc } = ctx;
       const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
-      if (grantId) {
-        const existing = await oidc.provider.Grant.find(grantId);
-        if (existing) return existing;
-      }
-      if (!(oidc.client as unknown as CellsClientMetadata).first_party) return undefined;
-      const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
-      grant.addOIDCScope(String(oidc.params!.scope ?? 'openid'));
+      const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+      if (!isFirstParty(oidc.client)) return existing;
+      const grant = existing ?? new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
+      const granted = new Set(grant.getOIDCScope().split(' '));
+      const scopes = [...oidc.requestParamOIDCScopes];
+      const claims = [...oidc.requestParamClaims];
+      const grantedClaims = new Set(grant.getOIDCClaims());
+      if (existing && scopes.every((s) => granted.has(s)) && claims.every((c) => grantedClaims.has(c))) return existing;
+      grant.addOIDCScope(scopes.join(' '));
+      if (claims.length) grant.addOIDCClaims(claims);
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: withFirstPartyConsent(interactionPolicyWithAccountCheck()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     routes: {
       authorization: '/oauth2/auth',
       token: '/oauth2/token',
@@ -143,5 +155,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(`${config.publicUrl}${OIDC_PREFIX}`, configuration);
   // We sit behind our own Fastify server; the mount sets the forwarded headers it believes.
   provider.proxy = true;
+  // SPEC §1 and OIDC Core §3.1.2.1 want POST at the authorization endpoint too (post-as-get.ts).
+  const { authorization, end_session: endSession } = configuration.routes!;
+  provider.use(postAsGet({ [authorization!]: `${provider.issuer}${authorization}`, [endSession!]: `${provider.issuer}${endSession}` }));
+  // Client secrets are stored only as SHA-256 digests (STYLE §10), and the provider's own check compares
+  // the presented secret with the stored value as plaintext. This one method is replaced: it hashes the
+  // presented secret and compares the digests in constant time (client-secret.ts).
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return clientSecretMatches(actual, this.clientSecret);
+  };
+  provider.use(loopbackOnlyCors);
+  provider.use(requestCompat);
   return provider;
 }

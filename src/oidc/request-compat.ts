@@ -46,6 +46,19 @@ export function emptySecretBasicClientId(header: string | undefined): string | u
   }
 }
 
+/**
+ * Rewrites the query string. The provider finds its mount path (`/oidc`) by looking for the request URL
+ * inside `req.originalUrl` (oidc_context.js `urlFor`); a rewritten URL is no longer in there, and the
+ * URLs it builds (the interaction's return address) would lose the prefix. So originalUrl follows.
+ */
+function setQuery(ctx: KoaContextWithOIDC, query: Record<string, unknown>): void {
+  const req = ctx.req as IncomingMessage & { originalUrl?: string };
+  const at = req.originalUrl?.indexOf(ctx.url) ?? -1;
+  const mount = at > 0 ? req.originalUrl!.slice(0, at) : '';
+  ctx.query = query as typeof ctx.query;
+  if (req.originalUrl !== undefined) req.originalUrl = mount + ctx.url;
+}
+
 function withOffline(scope: string): string {
   const scopes = scope.split(' ');
   return scopes.includes('offline_access') && !scopes.includes('offline') ? `${scope} offline` : scope;
@@ -69,9 +82,7 @@ async function rewrite(ctx: KoaContextWithOIDC): Promise<void> {
 
   if (ctx.path === '/oauth2/auth') {
     const q = ctx.query.scope;
-    if (typeof q === 'string' && q.includes('offline_access')) {
-      ctx.query = { ...ctx.query, scope: withOffline(q) };
-    }
+    if (typeof q === 'string' && q.includes('offline_access')) setQuery(ctx, { ...ctx.query, scope: withOffline(q) });
     if (isForm) {
       const params = new URLSearchParams((await readBody(ctx.req)).toString('utf8'));
       const scope = params.get('scope');

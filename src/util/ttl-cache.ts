@@ -4,6 +4,8 @@
 export interface TtlCache<K, V> {
   /** The cached answer (undefined included), or a fresh one from `load`. */
   get(key: K, load: (key: K) => Promise<V>): Promise<V>;
+  /** Forgets one key (this instance changed it: its next reader must not see the old answer). */
+  delete(key: K): void;
   clear(): void;
 }
 
@@ -24,6 +26,7 @@ export function createTtlCache<K, V>(opts: { ttlMs: number; max: number; now?: (
       });
       return value;
     },
+    delete: (key) => void entries.delete(key),
     clear: () => entries.clear(),
   };
 }

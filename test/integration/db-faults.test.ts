@@ -2,7 +2,6 @@ import t from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createContext } from '../../src/context.ts';
-import { createClientsRepository } from '../../src/clients/clients.repository.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase } from '../helpers/database.ts';
 import { signIn, tokenRequest } from '../helpers/flow.ts';
@@ -32,12 +31,7 @@ t.test('the database goes away mid-load and comes back', async (t) => {
   });
 
   await ctx.users.create({ login: 'frank', password: 'correct horse battery' });
-  await createClientsRepository(ctx.db.db).insert({
-    clientId: 'rs',
-    metadata: { client_id: 'rs', client_secret: 'rs-secret-rs-secret-rs-secret-rs-secret', grant_types: [], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', introspect: true },
-    firstParty: false,
-    introspect: true,
-  });
+  await ctx.clients.register({ clientId: 'rs', secret: 'rs-secret-rs-secret-rs-secret-rs-secret', introspect: true });
   const redirectUri = 'http://localhost:3636';
   const { code, verifier } = await signIn(url, { clientId: 'cells-sync', redirectUri, login: 'frank', password: 'correct horse battery' });
   const tokens = await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: 'cells-sync', code_verifier: verifier });

@@ -18,8 +18,8 @@ const params = fc.dictionary(
 const headerValue = fc.oneof(text.filter((s) => /^[\x20-\x7e]*$/.test(s)), fc.constantFrom('Bearer ', 'Bearer x', 'Basic ', 'Basic !!!', 'Basic Og==', 'Basic Y2VsbHMtc3luYzo=', 'Bearer cap_x'));
 const contentType = fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded; charset=bogus', '');
 
-const GET_PATHS = ['/oidc/oauth2/auth', '/oidc/userinfo', '/oidc/oauth2/sessions/logout', '/oauth2/oob', '/oauth/oob', '/interaction/abc', '/oidc/.well-known/openid-configuration', '/oidc/.well-known/jwks.json', '/readyz', '/a/config/discovery'];
-const POST_PATHS = ['/oidc/oauth2/auth', '/oidc/oauth2/token', '/oidc/oauth2/revoke', '/oidc/oauth2/introspect', '/oidc/userinfo', '/oidc/oauth2/sessions/logout', '/interaction/abc/login', '/interaction/abc/consent', '/interaction/abc/abort'];
+const GET_PATHS = ['/oidc/oauth2/auth', '/oidc/userinfo', '/oidc/oauth2/sessions/logout', '/oauth2/oob', '/oauth/oob', '/interaction/abc', '/oidc/.well-known/openid-configuration', '/oidc/.well-known/jwks.json', '/readyz', '/a/config/discovery', '/a/auth/verify', '/a/auth/tokens', '/a/admin/users/admin/tokens', '/a/admin/users', '/metrics'];
+const POST_PATHS = ['/oidc/oauth2/auth', '/oidc/oauth2/token', '/oidc/oauth2/revoke', '/oidc/oauth2/introspect', '/oidc/userinfo', '/oidc/oauth2/sessions/logout', '/interaction/abc/login', '/interaction/abc/consent', '/interaction/abc/abort', '/a/auth/tokens', '/a/admin/users/admin/tokens', '/a/admin/users'];
 
 function encode(p: Record<string, string>, type: string): string {
   if (type.startsWith('application/json')) return JSON.stringify(p);

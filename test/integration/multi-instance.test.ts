@@ -52,6 +52,25 @@ t.test('several instances share sessions, tokens and keys', async (t) => {
     t.equal(jwks.keys.length, 3, 'next, active and the retired key are published');
   }
 
+  // A PAT revoked through one instance is refused by every instance at once (SPEC §6.3).
+  const minted = await runCli(['admin', 'user', 'token', '-u', 'admin', '-e', '1h', '-q'], env);
+  t.equal(minted.code, 0, minted.stderr);
+  const pat = minted.stdout.trim();
+  for (const i of instances) {
+    const ok = await fetch(`${i.url}/a/auth/verify`, { headers: { authorization: `Bearer ${pat}` } });
+    t.equal(ok.status, 200, `${i.url} accepts the PAT`);
+  }
+  const listed = await fetch(`${a.url}/a/admin/users/admin/tokens`, { headers: { authorization: `Bearer ${pat}` } });
+  const { tokens: patList } = (await listed.json()) as { tokens: { id: string }[] };
+  const revoked = await fetch(`${a.url}/a/admin/tokens/${patList[0]!.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${pat}` } });
+  t.equal(revoked.status, 204, 'revoked on A');
+  const revokedAt = Date.now();
+  for (const i of [b, c]) {
+    const res = await fetch(`${i.url}/a/auth/verify`, { headers: { authorization: `Bearer ${pat}` } });
+    t.equal(res.status, 401, `${i.url} refuses the revoked PAT`);
+  }
+  t.ok(Date.now() - revokedAt < 1000, 'within a second of the revocation');
+
   // SIGTERM: every instance exits cleanly.
   for (const i of instances) t.equal(await i.stop(), 0, 'exits 0 on SIGTERM');
 });

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { recordCli } from '../audit/request-audit.ts';
+import { readStdin, withContext } from './shared.ts';
+
+export function registerUserSetPassword(user: Command): void {
+  user
+    .command('set-password')
+    .description("replace a user's password; without --password-stdin one is generated and printed once")
+    .argument('<login>')
+    .option('--password-stdin', 'read the password from standard input')
+    .action(async (login: string, opts: { passwordStdin?: boolean }, cmd: Command) => {
+      const password = opts.passwordStdin ? await readStdin() : undefined;
+      await withContext(cmd, async (ctx) => {
+        const changed = await ctx.users.setPassword(login, password);
+        await recordCli(ctx.audit, { action: 'user.password_set', target: { type: 'user', id: changed.user.id }, details: { login: changed.user.login, generated: changed.generated } });
+        process.stdout.write(`changed the password of ${changed.user.login} (${changed.user.id})\n`);
+        if (changed.generated) process.stdout.write(`password: ${changed.password}\nThis password is shown once: keep it now.\n`);
+        // The lock is separate on purpose (see UsersService.setPassword); say so rather than surprise.
+        if (changed.user.locked) process.stdout.write(`the account is still locked: run \`cells-auth admin user unlock ${changed.user.login}\`\n`);
+      });
+    });
+}

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DatabaseTarget } from '../../src/db/connect.ts';
+import { freshDatabase, type DbKind } from './database.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/cells-auth.js', import.meta.url));
+
+interface Tap {
+  teardown(fn: () => unknown): void;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Where a spawned CLI keeps its data: the environment that selects it, and the same for this process. */
+export interface CliDatabase {
+  env: Record<string, string>;
+  target: DatabaseTarget;
+  dataDir: string;
+}
+
+/** A fresh database for CLI processes: a Postgres database, or a PGlite data directory. */
+export async function cliDatabase(t: Tap, kind: DbKind): Promise<CliDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cells-auth-cli-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  if (kind === 'pglite') {
+    return { env: { CELLS_AUTH_DATA_DIR: dataDir }, target: { kind: 'pglite', dir: join(dataDir, 'pglite') }, dataDir };
+  }
+  const db = await freshDatabase('postgres');
+  t.teardown(() => db.drop());
+  return { env: { CELLS_AUTH_DATA_DIR: dataDir, DATABASE_URL: db.url! }, target: db.target, dataDir };
+}
+
+// Only what the command needs: nothing from the developer's own environment leaks into a test.
+function childEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), CELLS_AUTH_LOG_LEVEL: 'info', ...env };
+}
+
+function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Runs one command to its end; `input` is piped to standard input (which is closed either way). */
+export function runCli(args: string[], opts: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(args, opts.env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.stderr!.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cells-auth ${args.join(' ')} did not finish; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+export interface RunningCli {
+  /** Everything written so far. */
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then the exit. */
+  stop(): Promise<CliResult>;
+}
+
+/** Spawns `cells-auth start` and resolves once it logs that it is serving. */
+export function startCli(t: Tap, opts: { env: Record<string, string>; timeoutMs?: number }): Promise<RunningCli> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(['start'], opts.env);
+    let stdout = '';
+    let stderr = '';
+    let exited: CliResult | undefined;
+    const exit = new Promise<CliResult>((done) =>
+      child.on('close', (code) => {
+        exited = { code, stdout, stderr };
+        done(exited);
+      }),
+    );
+    const running: RunningCli = {
+      stdout: () => stdout,
+      stderr: () => stderr,
+      stop: () => {
+        if (!exited) child.kill('SIGTERM');
+        return exit;
+      },
+    };
+    t.teardown(() => {
+      if (!exited) child.kill('SIGKILL');
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cells-auth start did not serve in time; stdout: ${stdout}; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.stdout!.on('data', (c) => {
+      stdout += c;
+      if (stdout.includes('"msg":"cells-auth is serving"')) {
+        clearTimeout(timer);
+        resolve(running);
+      }
+    });
+    child.stderr!.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    void exit.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`cells-auth start exited (${r.code}) before serving; stderr: ${r.stderr}`));
+    });
+    child.stdin!.end();
+  });
+}
