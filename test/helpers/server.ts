@@ -30,9 +30,10 @@ export async function startTestServer(
   const { kind = 'pglite', config: overrides = {}, port: wanted, acmeCa, ...contextOptions } = options;
   const port = wanted ?? (await freePort());
   const publicUrl = String(overrides.publicUrl ?? `http://127.0.0.1:${port}`).replace('PORT', String(port));
-  const config = loadConfig({ env: {}, overrides: { ...overrides, publicUrl, bind: `127.0.0.1:${port}`, log: { level: 'info' } } });
+  const level = (overrides.log as { level?: string } | undefined)?.level ?? 'info';
+  const config = loadConfig({ env: {}, overrides: { ...overrides, publicUrl, bind: `127.0.0.1:${port}`, log: { level } } });
   const db = await freshDatabase(kind);
-  const { log, text } = memoryLogger();
+  const { log, text } = memoryLogger(level);
   const ctx = await createContext(config, { ...contextOptions, database: db.target, log });
   let server: RunningServer;
   try {

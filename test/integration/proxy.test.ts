@@ -23,7 +23,8 @@ async function behindCaddy(t: Tap, trustedProxies: string[], upstreamTls: 'self'
   const caddyPort = await freePort();
   const publicUrl = `https://127.0.0.1:${caddyPort}`;
   const up = await startTestServer(t, {
-    config: { publicUrl, dataDir, trustedProxies, tls: { mode: upstreamTls }, login: { throttle: { perAddress: 2, windowSeconds: 300 } } },
+    // Request lines (with the client address) are logged at debug.
+    config: { publicUrl, dataDir, trustedProxies, tls: { mode: upstreamTls }, login: { throttle: { perAddress: 2, windowSeconds: 300 } }, log: { level: 'debug' } },
   });
   const ca = await loadOrCreateRootCa(join(dataDir, 'certs'), new Date());
   const root = await readFile(join(dataDir, 'certs', 'rootCA.pem'), 'utf8');
