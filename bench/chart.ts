@@ -23,9 +23,9 @@ const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n
 const unitOf = (s: Scenario) => (s.unit === 'x' ? '×' : ` ${s.unit}`);
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-const W = 900;
+const W = 960;
 const LABEL = 330;
-const BAR = W - LABEL - 170;
+const BAR = W - LABEL - 210;
 const ROW = 34;
 const rows = Object.entries(scenarios);
 const ratios = rows.filter(([, s]) => s.unit === 'x');
@@ -47,7 +47,7 @@ function section(title: string, items: [string, Scenario][], scaleOf: (s: Scenar
       `<text x="16" y="${y + 28}" class="s">${esc(clip(s.title + baseline, 54))}</text>`,
       `<rect x="${LABEL}" y="${y + 6}" width="${len.toFixed(1)}" height="16" fill="${color}" rx="2"/>`,
       `<line x1="${tick.toFixed(1)}" x2="${tick.toFixed(1)}" y1="${y + 2}" y2="${y + 26}" stroke="#0b0c0c" stroke-width="2"/>`,
-      `<text x="${LABEL + BAR + 10}" y="${y + 19}" class="v">${fmt(s.measured)}${esc(unitOf(s))} (goal ${s.op === '>=' ? '≥' : '≤'} ${fmt(s.goal)}${esc(unitOf(s))})</text>`,
+      `<text x="${LABEL + BAR + 10}" y="${y + 19}" class="v">${fmt(s.measured)}${esc(unitOf(s))} · goal ${s.op === '>=' ? '≥' : '≤'} ${fmt(s.goal)}</text>`,
     );
     y += ROW;
   }
