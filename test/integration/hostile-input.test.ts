@@ -72,3 +72,12 @@ t.test('oversized bodies are refused', async (t) => {
     t.ok(res.status < 500);
   }
 });
+
+t.test('a NUL character in a parameter the provider keeps is a client error', async (t) => {
+  const { app } = await buildTestApp(t, { kind: 'pglite', listen: false });
+  // Found by the property above: Postgres jsonb cannot hold NUL, and `state` lands in the session.
+  for (const url of ['/oidc/oauth2/sessions/logout?state=%00', '/oidc/oauth2/sessions/logout?ui_locales=a%00b']) {
+    const res = await app.inject({ method: 'GET', url });
+    t.ok(res.statusCode < 500, `${url}: ${res.statusCode}`);
+  }
+});
