@@ -7,7 +7,8 @@ import type { Row } from '../lib/report.ts';
 // RFC 7662 introspection of the provider's own opaque access tokens by a resource server, a
 // random token per request; the same request to a bare provider keeping its tokens in memory.
 
-function introspect(env: BenchEnv, ep: Endpoints, tokens: string[]) {
+/** Introspection load at `ep`, a random token of `tokens` per request (PAT scenarios use it too). */
+export function introspect(env: BenchEnv, ep: Endpoints, tokens: string[]) {
   return () =>
     cannon({
       url: ep.introspection,

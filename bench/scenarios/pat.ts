@@ -2,6 +2,7 @@ import { interleave } from '../lib/compare.ts';
 import { cpuOf, pick, type BenchEnv } from '../lib/env.ts';
 import { cannon } from '../lib/load.ts';
 import type { Row } from '../lib/report.ts';
+import { introspect } from './oidc-introspect.ts';
 
 // SPEC §6.3 on the hot path: every request a reverse proxy forwards is checked, each with a
 // different PAT drawn from the seeded ones (so no cache can answer for a token it just saw).
@@ -29,20 +30,7 @@ export async function patVerify(env: BenchEnv): Promise<Row> {
 }
 
 export async function patIntrospect(env: BenchEnv): Promise<Row> {
-  const ours = () =>
-    cannon({
-      url: env.oursEp.introspection,
-      method: 'POST',
-      connections: env.sizes.connections,
-      seconds: env.sizes.seconds,
-      setup: (req) => ({
-        ...req,
-        method: 'POST',
-        headers: { authorization: env.introspectAuth, 'content-type': 'application/x-www-form-urlencoded' },
-        body: `token=${pick(env.pats)}`,
-      }),
-      verify: (body) => body.includes(ACTIVE),
-    });
+  const ours = introspect(env, env.oursEp, env.pats);
   const r = await interleave(env.sizes.rounds, ours, helloWorld(env), env.log, cpuOf(env, env.hello));
   return { id: 'pat-introspect', title: 'PAT introspection, POST /oidc/oauth2/introspect', measured: r.ratio, unit: 'x', goal: 0.5, op: '>=', baseline: 'fastify-hello-world', ours: r.oursMedian, base: r.baseMedian };
 }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { signIn, tokenRequest } from './flow.ts';
 import { parseTokenRequest, type RawTokenRequest } from '../../src/pat/token-request.ts';
 import type { AppContext } from '../../src/context.ts';
@@ -24,3 +25,14 @@ export async function accessTokenFor(base: string, login: string, password = 'co
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export const basic = (login: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${login}:${secret}`).toString('base64')}` });
+
+/** An upstream behind a proxy under test: it answers with the URL and headers that reached it. */
+export async function echoUpstream(t: { teardown(fn: () => unknown): void }): Promise<{ host: string }> {
+  const upstream = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ url: req.url, headers: req.headers }));
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => upstream.close(() => r())));
+  return { host: `127.0.0.1:${(upstream.address() as { port: number }).port}` };
+}

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dbKinds } from '../helpers/database.ts';
 import { buildTestApp, freePort } from '../helpers/harness.ts';
-import { makeUser, mintFor } from '../helpers/pat.ts';
+import { makeUser, mintFor, echoUpstream } from '../helpers/pat.ts';
 
 // The README's Caddy `forward_auth` snippet, run: Debian's caddy in front of a tiny upstream.
 
@@ -56,13 +56,7 @@ t.test(`caddy forward_auth in front of an upstream [${kind}]`, async (t) => {
   const good = (await mintFor(ctx, alice.id, { expire: '1h' })).token;
   const scoped = (await mintFor(ctx, alice.id, { expire: '1h', scopes: `node:${A}:r` })).token;
 
-  const upstream = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ url: req.url, headers: req.headers }));
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => upstream.close(() => r())));
-  const upstreamAddr = `127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  const upstreamAddr = (await echoUpstream(t)).host;
 
   const dir = mkdtempSync(join(tmpdir(), 'cells-auth-caddy-'));
   const port = await freePort();

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dbKinds } from '../helpers/database.ts';
 import { buildTestApp, freePort } from '../helpers/harness.ts';
-import { makeUser, mintFor } from '../helpers/pat.ts';
+import { makeUser, mintFor, echoUpstream } from '../helpers/pat.ts';
 
 // End to end with a real reverse proxy: Debian's nginx, `auth_request` to /a/auth/verify in front of
 // a tiny upstream, driven with curl — the README's snippet, run.
@@ -119,14 +119,7 @@ t.test(`nginx auth_request in front of an upstream [${kind}]`, async (t) => {
   const good = (await mintFor(ctx, alice.id, { expire: '1h' })).token;
   const scoped = (await mintFor(ctx, alice.id, { expire: '1h', scopes: `node:${A}:r` })).token;
 
-  // The upstream echoes what reached it.
-  const upstream = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ url: req.url, headers: req.headers }));
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => upstream.close(() => r())));
-  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  const upstreamUrl = `http://${(await echoUpstream(t)).host}`;
 
   const dir = mkdtempSync(join(tmpdir(), 'cells-auth-nginx-'));
   const port = await freePort();

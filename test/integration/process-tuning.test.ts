@@ -7,7 +7,7 @@ import { startInstance } from '../helpers/instances.ts';
 
 // `cells-auth start` runs with the memory settings the bench measured (src/process-tuning.ts),
 // in the same process a supervisor started; an operator's own setting wins.
-t.test('start re-executes itself with the server settings, keeping its process id', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+t.test('start re-executes itself with the server settings, keeping its process id', async (t) => {
   const db = await freshDatabase('postgres');
   t.teardown(() => db.drop());
   const env = { DATABASE_URL: db.url!, CELLS_AUTH_ADMIN_PASSWORD: 'first-admin-password' };
