@@ -76,11 +76,12 @@ export function createAdapterFactory(deps: {
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       // Postgres jsonb cannot hold a NUL character, and request parameters (a `state`, a hint) end up
       // in sessions and interactions: such a request is the client's error, not a server error.
-      if (JSON.stringify(payload).includes('\\u0000')) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
+      const payloadJson = JSON.stringify(payload);
+      if (payloadJson.includes('\\u0000')) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
       await guardStore(() => repo.upsert({
         model: this.model,
         id,
-        payload: payload as Record<string, unknown>,
+        payloadJson,
         grantId: payload.grantId ?? null,
         uid: payload.uid ?? null,
         userCode: payload.userCode ?? null,

@@ -9,7 +9,8 @@ export interface StoredModel {
 export interface UpsertModel {
   model: string;
   id: string;
-  payload: Record<string, unknown>;
+  /** The payload as JSON text (the adapter serialises it once and checks it). */
+  payloadJson: string;
   grantId: string | null;
   uid: string | null;
   userCode: string | null;
@@ -47,7 +48,7 @@ export function createOidcModelsQueries(db: Kysely<Database>) {
   };
   return {
     upsert: (m: UpsertModel) =>
-      statement(SQL.upsert, [m.model, m.id, JSON.stringify(m.payload), m.grantId, m.uid, m.userCode, m.expiresAt]),
+      statement(SQL.upsert, [m.model, m.id, m.payloadJson, m.grantId, m.uid, m.userCode, m.expiresAt]),
     /** Several ids of one model in one statement (lookups arriving together are sent together). */
     findMany: (model: string, ids: string[], now: Date) =>
       statement<StoredModel & { id: string }>(SQL.findMany, [model, ids, now]),

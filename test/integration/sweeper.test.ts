@@ -18,7 +18,7 @@ for (const kind of dbKinds()) {
     const models = async () =>
       (await ctx.db.db.selectFrom('oidc_models').select(['model']).orderBy('model').execute()).map((r) => r.model);
     // A row without an expiry is never swept.
-    await repo.upsert({ model: 'ReplayDetection', id: 'forever', payload: {}, grantId: null, uid: null, userCode: null, expiresAt: null });
+    await repo.upsert({ model: 'ReplayDetection', id: 'forever', payloadJson: '{}', grantId: null, uid: null, userCode: null, expiresAt: null });
 
     const before = await models();
     t.ok(before.includes('AuthorizationCode') && before.includes('Session') && before.includes('Grant'), `the sign-in left rows: ${before.join(', ')}`);
