@@ -38,7 +38,9 @@ export async function cannon(o: CannonOptions): Promise<Throughput> {
     verifyBody: o.verify,
   });
   const bad = result.non2xx + result.errors + result.timeouts + result.mismatches;
-  const good = result['2xx'] - result.mismatches;
+  // A mismatch is counted for any answer whose body fails `verify`, a 401 included: clamp, so that a
+  // broken setup reads as nothing good rather than a negative rate.
+  const good = Math.max(0, result['2xx'] - result.mismatches);
   return { rate: good / result.duration, good, bad, seconds: result.duration };
 }
 

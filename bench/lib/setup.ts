@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import argon2 from 'argon2';
 import { createArgon2Hasher } from '../../src/accounts/password.ts';
+import { digestClientSecret } from '../../src/clients/client-secret.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createBenchDatabase, type BenchDatabase } from './database.ts';
 import type { BenchEnv, Sizes } from './env.ts';
@@ -34,10 +35,11 @@ export async function setup(sizes: Sizes, cleanups: (() => Promise<void>)[], log
     { id: '00000000-0000-4000-8000-0000000a2a2a', login: argon.login, hash: productionHash },
   ]);
   const pats = await seedPats(bench.pool, { presented: sizes.patsPresented, total: sizes.patRows });
-  // The resource server that introspects, registered as an operator does (the clients table).
+  // The resource server that introspects, stored as registering it stores it: the clients table,
+  // its secret as a digest only.
   await bench.pool.query('insert into clients (client_id, metadata, first_party, introspect) values ($1, $2, false, true)', [
     'files-api',
-    { client_id: 'files-api', client_secret: INTROSPECT_SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: [], response_types: [], redirect_uris: [], introspect: true },
+    { client_id: 'files-api', client_secret: digestClientSecret(INTROSPECT_SECRET), token_endpoint_auth_method: 'client_secret_basic', grant_types: [], response_types: [], redirect_uris: [], introspect: true },
   ]);
   log(`seeded; starting cells-auth and the baselines`);
 
