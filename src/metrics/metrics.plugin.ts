@@ -24,14 +24,14 @@ function routeLabel(request: FastifyRequest, path: string): string {
 }
 
 /**
- * Counts and times every request, including those the provider answers through middie (which end
- * before Fastify's own hooks would see them): we listen for the raw response's `finish`.
+ * Counts and times every request, including those handed to the provider (which end outside
+ * Fastify's reply, so its own response hooks never see them): we listen for the raw response's `finish`.
  */
 async function metricsPlugin(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
   const { metrics } = opts;
   app.addHook('onRequest', async (request, reply) => {
     const start = process.hrtime.bigint();
-    // Read now: middie strips the /oidc prefix from the URL before the provider sees it.
+    // Read now: the hand-over to the provider cuts the /oidc prefix off the raw URL.
     const path = request.url.split('?')[0]!;
     reply.raw.once('finish', () => {
       const route = routeLabel(request, path);
