@@ -18,9 +18,10 @@ const OIDC_ROUTES = [
 ];
 
 function routeLabel(request: FastifyRequest, path: string): string {
-  if (request.routeOptions.url) return request.routeOptions.url;
-  if (path.startsWith('/oidc/')) return OIDC_ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? '/oidc/*';
-  return 'unmatched';
+  const route = request.routeOptions.url;
+  // The provider's requests all match its catch-all routes (oidc.plugin.ts): label them by endpoint.
+  if (route === '/oidc' || route === '/oidc/*') return OIDC_ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? '/oidc/*';
+  return route ?? 'unmatched';
 }
 
 /**
