@@ -20,6 +20,7 @@ import oidcPlugin from './oidc/oidc.plugin.ts';
 import { loginRecorder } from './audit/login-events.ts';
 import metricsPlugin from './metrics/metrics.plugin.ts';
 import { patAdminRoutes } from './pat/pat-admin.routes.ts';
+import { patIntrospectionFastPath } from './pat/pat-introspection.fast-path.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
 import openapiPlugin from './openapi/openapi.plugin.ts';
 import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
@@ -60,7 +61,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // Order: process probes, the provider, the people-facing pages, then our JSON APIs.
   await app.register(metricsPlugin, { metrics: ctx.metrics });
   await app.register(healthRoutes, { db: ctx.db });
-  await app.register(oidcPlugin, { provider: ctx.oidc.provider, publicUrl: config.publicUrl });
+  await app.register(oidcPlugin, {
+    provider: ctx.oidc.provider,
+    publicUrl: config.publicUrl,
+    fastPaths: [patIntrospectionFastPath({ provider: ctx.oidc.provider, pats: ctx.pats, log: ctx.log })],
+  });
   await app.register(assetsRoutes);
   await app.register(interactionRoutes, {
     provider: ctx.oidc.provider,

@@ -5,10 +5,23 @@ import fp from 'fastify-plugin';
 import type Provider from 'oidc-provider';
 import { OIDC_PREFIX } from './provider.ts';
 
+/**
+ * A request the provider serves that we may answer first, faster, when it is the common case we fully
+ * understand; anything else (`false`) goes to the provider, which then answers exactly as it would.
+ */
+export interface ProviderFastPath {
+  method: 'GET' | 'POST';
+  /** The path under /oidc, as the provider routes it (e.g. `/oauth2/introspect`). */
+  path: string;
+  /** True when it answered through `reply`; false to hand the request, untouched, to the provider. */
+  answer(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
+}
+
 export interface OidcPluginOptions {
   /** The current provider (it is rebuilt when the published keys change). */
   provider: () => Provider;
   publicUrl: string;
+  fastPaths?: ProviderFastPath[];
 }
 
 /**
@@ -40,7 +53,7 @@ async function oidcPlugin(app: FastifyInstance, opts: OidcPluginOptions): Promis
   const proto = pub.protocol.slice(0, -1);
 
   /** Hands a request to the provider as if mounted at /oidc (the path it sees starts after it). */
-  function handOver(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  function handOver(request: FastifyRequest, reply: FastifyReply): void {
     const req = request.raw as IncomingMessage & { originalUrl?: string };
     const res = reply.raw as ServerResponse;
     reply.hijack();
@@ -54,7 +67,20 @@ async function oidcPlugin(app: FastifyInstance, opts: OidcPluginOptions): Promis
     const rest = url.slice(OIDC_PREFIX.length);
     req.url = rest.startsWith('/') ? rest : `/${rest}`;
     void opts.provider().callback()(req, res);
-    done();
+  }
+
+  for (const fast of opts.fastPaths ?? []) {
+    app.route({
+      method: fast.method,
+      url: `${OIDC_PREFIX}${fast.path}`,
+      exposeHeadRoute: false,
+      onRequest: async (request, reply) => {
+        if (await fast.answer(request, reply)) return reply;
+        handOver(request, reply);
+        return undefined;
+      },
+      handler: async () => undefined, // never reached: answered or handed over in the hook
+    });
   }
 
   for (const url of [OIDC_PREFIX, `${OIDC_PREFIX}/*`]) {
@@ -62,7 +88,10 @@ async function oidcPlugin(app: FastifyInstance, opts: OidcPluginOptions): Promis
       method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       url,
       exposeHeadRoute: false,
-      onRequest: handOver,
+      onRequest: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        handOver(request, reply);
+        done();
+      },
       handler: async () => undefined, // never reached: the hook has handed the request over
     });
   }

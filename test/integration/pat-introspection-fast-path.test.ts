@@ -1,0 +1,106 @@
+import net from 'node:net';
+import t from 'tap';
+import type { AppContext } from '../../src/context.ts';
+import { dbKinds } from '../helpers/database.ts';
+import { buildTestApp } from '../helpers/harness.ts';
+import { accessTokenFor, makeUser, mintFor } from '../helpers/pat.ts';
+
+// PAT introspection is answered before the provider in the common case (pat-introspection.fast-path.ts)
+// and by the provider otherwise. Both must say the same thing; the requests handed over must reach the
+// provider with their body intact (it was peeked at, then put back).
+
+const SECRET = 'a-long-resource-server-secret';
+
+/** Counts the introspection requests that reached the provider. */
+function countHandedOver(ctx: AppContext): () => number {
+  let n = 0;
+  ctx.oidc.provider().use(async (kctx, next) => {
+    if (kctx.path === '/oauth2/introspect') n++;
+    await next();
+  });
+  return () => n;
+}
+
+async function post(url: string, headers: Record<string, string>, body: string) {
+  const res = await fetch(`${url}/oidc/oauth2/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+  return { status: res.status, cache: res.headers.get('cache-control'), body: (await res.json()) as Record<string, unknown> };
+}
+
+const basicOf = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+
+for (const kind of dbKinds()) {
+  t.test(`the common case is answered before the provider, the rest by it, alike [${kind}]`, async (t) => {
+    const { ctx, url } = await buildTestApp(t, { kind });
+    const handedOver = countHandedOver(ctx);
+    const alice = await makeUser(ctx, 'alice');
+    await ctx.clients.register({ clientId: 'files-api', secret: SECRET, introspect: true });
+    const { token } = await mintFor(ctx, alice.id, { auto: '600' });
+
+    const fast = await post(url, basicOf('files-api', SECRET), new URLSearchParams({ token, token_type_hint: 'access_token' }).toString());
+    t.equal(fast.status, 200);
+    t.equal(fast.cache, 'no-store');
+    t.match(fast.body, { active: true, username: 'alice', token_kind: 'personal_access_token', iss: `${url}/oidc` });
+    const inForm = await post(url, {}, new URLSearchParams({ token, client_id: 'files-api', client_secret: SECRET }).toString());
+    t.match(inForm.body, { active: true, username: 'alice' }, 'the secret in the form (client_secret_post) too');
+    t.equal(handedOver(), 0, 'neither reached the provider');
+
+    // Form-encoded Basic credentials (RFC 6749 §2.3.1) are the provider's to decode: same answer.
+    const encoded = await post(url, { authorization: `Basic ${Buffer.from(`files-api:${encodeURIComponent(SECRET).replaceAll('-', '%2D')}`).toString('base64')}` }, `token=${token}`);
+    t.equal(encoded.status, 200);
+    t.same({ ...encoded.body, exp: 0 }, { ...fast.body, exp: 0 }, 'the provider answers the same object');
+    t.equal(handedOver(), 1, 'that one went to the provider, its body intact');
+
+    const unknown = await post(url, basicOf('files-api', SECRET), `token=cap_${'0'.repeat(49)}`);
+    t.same(unknown.body, { active: false });
+    t.equal(handedOver(), 1, 'an unknown PAT is answered here too');
+
+    const dupes = await post(url, basicOf('files-api', SECRET), `token=${token}&token=${token}`);
+    t.equal(dupes.status, 400, 'a repeated parameter: the provider refuses it');
+    const wrong = await post(url, basicOf('files-api', 'not-the-secret-at-all'), `token=${token}`);
+    t.equal(wrong.status, 401);
+    t.equal(wrong.body.error, 'invalid_client');
+    const both = await post(url, basicOf('files-api', SECRET), new URLSearchParams({ token, client_secret: SECRET }).toString());
+    t.equal(both.status, 400, 'two authentication mechanisms: the provider refuses them');
+    t.equal(handedOver(), 4);
+
+    const at = await accessTokenFor(url, 'alice');
+    const viaForm = await post(url, {}, new URLSearchParams({ token: at, client_id: 'files-api', client_secret: SECRET }).toString());
+    t.match(viaForm.body, { active: true, client_id: 'cells-sync' }, 'an access token goes to the provider, body intact');
+    t.equal(handedOver(), 5);
+  });
+
+  t.test(`a body that arrives in pieces, after the headers, is read whole and put back [${kind}]`, async (t) => {
+    const { ctx, url } = await buildTestApp(t, { kind });
+    const handedOver = countHandedOver(ctx);
+    const alice = await makeUser(ctx, 'alice');
+    await ctx.clients.register({ clientId: 'files-api', secret: SECRET, introspect: true });
+    const { token } = await mintFor(ctx, alice.id, { expire: '1h' });
+    const { port } = new URL(url);
+
+    async function slowly(body: string, auth: string): Promise<string> {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      let answer = '';
+      socket.on('data', (d) => (answer += d.toString()));
+      const ended = new Promise((r) => socket.once('close', r));
+      socket.write(`POST /oidc/oauth2/introspect HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/x-www-form-urlencoded\r\n${auth}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`);
+      for (let i = 0; i < body.length; i += 20) {
+        await new Promise((r) => setTimeout(r, 15));
+        socket.write(body.slice(i, i + 20));
+      }
+      await ended;
+      return answer;
+    }
+    const basic = `authorization: Basic ${Buffer.from(`files-api:${SECRET}`).toString('base64')}`;
+    const fast = await slowly(`token=${token}`, basic);
+    t.match(fast, /^HTTP\/1\.1 200/);
+    t.match(fast, /"active":true/);
+    t.equal(handedOver(), 0);
+    // Handed over after the peek: the provider reads the same pieces, put back.
+    const encodedBasic = `authorization: Basic ${Buffer.from(`files-api:${SECRET.replaceAll('-', '%2D')}`).toString('base64')}`;
+    const provider = await slowly(`token=${token}`, encodedBasic);
+    t.match(provider, /^HTTP\/1\.1 200/);
+    t.match(provider, /"active":true/);
+    t.equal(handedOver(), 1);
+  });
+}
