@@ -10,6 +10,7 @@ import { discoveryRoutes } from './discovery/discovery.routes.ts';
 import { VERSION } from './discovery/version.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './errors/handler.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { lazyChildLogger } from './http/lazy-request-logger.ts';
 import { requestLogController } from './http/request-logging.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { assetsRoutes } from './interaction/assets.routes.ts';
@@ -39,6 +40,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   const serverOptions = {
     loggerInstance: ctx.log,
     logController: requestLogController(),
+    childLoggerFactory: lazyChildLogger,
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
