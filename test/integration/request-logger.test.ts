@@ -21,8 +21,10 @@ t.test('at info, a quiet request writes nothing; a failing one writes with its i
     throw new Error('kaboom');
   });
   const before = logs();
-  t.equal((await app.inject({ url: '/a/auth/verify', headers: { 'x-request-id': 'req-quiet' } })).statusCode, 401);
-  t.notOk(logs().slice(before.length).includes('req-quiet'), 'no line for a request at debug only');
+  t.equal((await app.inject({ url: '/healthz', headers: { 'x-request-id': 'req-quiet' } })).statusCode, 200);
+  t.notOk(logs().slice(before.length).includes('req-quiet'), 'no line for a good request (its lines are debug)');
+  t.equal((await app.inject({ url: '/a/auth/verify', headers: { 'x-request-id': 'req-refused' } })).statusCode, 401);
+  t.ok(lines(logs()).some((l) => l.reqId === 'req-refused' && l.level === 30), 'a refusal: one info line, with its id');
   t.equal((await app.inject({ url: '/boom', headers: { 'x-request-id': 'req-boom' } })).statusCode, 500);
   const boom = lines(logs()).filter((l) => l.reqId === 'req-boom');
   t.ok(boom.length > 0, 'the failure is logged with the request id');
