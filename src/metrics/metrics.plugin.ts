@@ -30,7 +30,7 @@ function routeLabel(request: FastifyRequest, path: string): string {
  */
 async function metricsPlugin(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
   const { metrics } = opts;
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const start = process.hrtime.bigint();
     // Read now: the hand-over to the provider cuts the /oidc prefix off the raw URL.
     const path = request.url.split('?')[0]!;
@@ -40,6 +40,7 @@ async function metricsPlugin(app: FastifyInstance, opts: { metrics: Metrics }): 
       metrics.httpRequests.inc({ method: request.method, route, status: String(reply.raw.statusCode) });
       metrics.httpDuration.observe({ method: request.method, route }, seconds);
     });
+    done();
   });
 
   app.get('/metrics', async (_request, reply) => {
