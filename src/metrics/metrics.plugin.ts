@@ -25,21 +25,18 @@ function routeLabel(request: FastifyRequest, path: string): string {
 }
 
 /**
- * Counts and times every request, including those handed to the provider (which end outside
- * Fastify's reply, so its own response hooks never see them): we listen for the raw response's `finish`.
+ * Counts and times every request, those handed to the provider included: Fastify runs onResponse
+ * hooks from the raw response's `finish`, whoever wrote the response, and has timed it already.
  */
 async function metricsPlugin(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
   const { metrics } = opts;
-  app.addHook('onRequest', (request, reply, done) => {
-    const start = process.hrtime.bigint();
-    // Read now: the hand-over to the provider cuts the /oidc prefix off the raw URL.
-    const path = request.url.split('?')[0]!;
-    reply.raw.once('finish', () => {
-      const route = routeLabel(request, path);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      metrics.httpRequests.inc({ method: request.method, route, status: String(reply.raw.statusCode) });
-      metrics.httpDuration.observe({ method: request.method, route }, seconds);
-    });
+  app.addHook('onResponse', (request, reply, done) => {
+    // The hand-over to the provider cut the /oidc prefix off the raw URL and kept the whole one.
+    const url = (request.raw as { originalUrl?: string }).originalUrl ?? request.url;
+    const q = url.indexOf('?');
+    const route = routeLabel(request, q < 0 ? url : url.slice(0, q));
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     done();
   });
 
