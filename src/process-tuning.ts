@@ -24,13 +24,16 @@ const MARK = 'CELLS_AUTH_PROCESS_TUNED';
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256', '--experimental-async-context-frame'];
 export const SERVER_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
-/** For `start` on Linux: replaces this process with a tuned one and does not return. */
-export function tuneServerProcess(): void {
+/**
+ * For `start` on Linux: replaces this process with a tuned one and does not return. `handOver`
+ * gives more environment for the new process, asked only when there will be one.
+ */
+export function tuneServerProcess(handOver: () => Record<string, string> = () => ({})): void {
   const { argv, env } = process;
   if (!argv.includes('start') || env[MARK] || process.platform !== 'linux' || typeof process.execve !== 'function') return;
   const own = `${env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
   const flags = SERVER_NODE_FLAGS.filter((f) => !own.includes(f.split('=')[0]!));
-  const tuned: NodeJS.ProcessEnv = { ...env, [MARK]: '1' };
+  const tuned: NodeJS.ProcessEnv = { ...env, [MARK]: '1', ...handOver() };
   for (const [k, v] of Object.entries(SERVER_MALLOC_ENV)) tuned[k] ??= v;
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...argv.slice(1)], tuned);
 }
