@@ -1,11 +1,9 @@
-import { confirm, input, select } from '@inquirer/prompts';
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { writeTlsChoice, type TlsChoice } from '../config/tls-choice.ts';
-import { certsDir } from '../tls/self.ts';
 import {
   askTlsChoice,
   emailProblem,
@@ -93,10 +91,13 @@ function currentConfig(file: string): Config {
   }
 }
 
+// Every command is registered when the program starts, `start` included: the menu's library and the
+// self mode's X.509 one are loaded only when this command asks for them.
+const prompts = () => import('@inquirer/prompts');
 const realPrompts: Prompts = {
-  select: (o) => select(o),
-  input: (o) => input(o),
-  confirm: (o) => confirm(o),
+  select: async (o) => (await prompts()).select(o),
+  input: async (o) => (await prompts()).input(o),
+  confirm: async (o) => (await prompts()).confirm(o),
 };
 
 export function registerConfigTls(config: Command): void {
@@ -138,6 +139,7 @@ export function registerConfigTls(config: Command): void {
       const result = await writeTlsChoice(file, choice, publicUrl);
       process.stdout.write(`wrote tls.mode ${choice.mode}${publicUrl ? ` and publicUrl ${publicUrl}` : ''} to ${file}; restart cells-auth to apply\n`);
       if (choice.mode === 'self') {
+        const { certsDir } = await import('../tls/self.ts');
         process.stdout.write(`the root CA is made at the first start; trust it with: CAROOT=${certsDir(result.dataDir)} mkcert -install\n`);
       }
       if (choice.mode === 'letsencrypt' && result.tls.mode === 'letsencrypt') {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createContext } from '../context.ts';
 import { describeTarget, targetFromConfig } from '../db/connect.ts';
+import { releaseStartupMemory } from '../process-tuning.ts';
 import { installSignalHandlers, startServer } from '../server.ts';
 import { configFor } from './shared.ts';
 
@@ -30,6 +31,7 @@ export function registerStart(program: Command): void {
         throw err;
       }
       installSignalHandlers(server, ctx.log);
+      releaseStartupMemory();
       // For the person starting it (how to trust a local root), like the admin password above.
       if (server.tls?.notice.length) process.stdout.write(`\n${server.tls.notice.join('\n')}\n\n`);
       ctx.log.info({ url: server.url, issuer: `${config.publicUrl}/oidc` }, 'cells-auth is serving');

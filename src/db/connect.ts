@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/schema.ts';
@@ -63,6 +62,8 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DbHandle>
     unlock = lockPgliteDir(target.dir);
   }
   try {
+    // Loaded only here: a server on Postgres does not carry the embedded database's module.
+    const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(target.dir ?? undefined);
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
     return {

@@ -1,9 +1,7 @@
 import type { SecureServerOptions } from 'node:http2';
 import type { Server as TlsServer, SecureContextOptions } from 'node:tls';
 import { fileSource } from './file.ts';
-import { letsEncryptSource } from './letsencrypt.ts';
 import { TlsError, type KeyPair } from './pem.ts';
-import { selfSignedSource } from './self.ts';
 import type { CertificateSource, SourceDeps } from './source.ts';
 
 export { TlsError } from './pem.ts';
@@ -25,16 +23,18 @@ export interface TlsRuntime {
   close(): Promise<void>;
 }
 
-function sourceFor(deps: SourceDeps): CertificateSource | undefined {
+// The self and letsencrypt modes are loaded when chosen: their X.509 and ACME libraries (with
+// node-forge and axios) are megabytes of heap in a process that serves plain HTTP or given files.
+async function sourceFor(deps: SourceDeps): Promise<CertificateSource | undefined> {
   switch (deps.config.tls.mode) {
     case 'none':
       return undefined;
     case 'file':
       return fileSource(deps);
     case 'self':
-      return selfSignedSource(deps);
+      return (await import('./self.ts')).selfSignedSource(deps);
     case 'letsencrypt':
-      return letsEncryptSource(deps);
+      return (await import('./letsencrypt.ts')).letsEncryptSource(deps);
   }
 }
 
@@ -46,7 +46,7 @@ export async function prepareTls(deps: SourceDeps): Promise<TlsRuntime | undefin
   if (!config.publicUrl.startsWith('https:')) {
     throw new TlsError(`publicUrl: must be an https:// URL when tls.mode is ${mode} (it is ${config.publicUrl})`);
   }
-  const source = sourceFor(deps)!;
+  const source = (await sourceFor(deps))!;
   const first = await source.initial();
   let server: TlsServer | undefined;
   let timer: NodeJS.Timeout | undefined;
