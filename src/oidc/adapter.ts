@@ -4,6 +4,7 @@ import { isWellFormedPat } from '../pat/token-format.ts';
 import type { Clock } from '../util/clock.ts';
 import { createCoalescer, type Coalescer } from '../util/coalesce.ts';
 import type { OidcModelsRepository, StoredModel } from './oidc-models.repository.ts';
+import type { RequestWrites } from './request-writes.ts';
 
 // Models that can be redeemed once. A second redemption is refused here, at the database, so that two
 // parallel requests that both read the row before either wrote it cannot both win.
@@ -44,8 +45,12 @@ export function createAdapterFactory(deps: {
    * token family survives. After the window, reuse revokes the family (OAuth 2.0 Security BCP §4.14).
    */
   refreshGraceSeconds: number;
+  /** Holds a provider request's writes until it ends (request-writes.ts). */
+  writes: RequestWrites;
 }) {
-  const { repo, clock, findClient, refreshGraceSeconds } = deps;
+  const { repo, clock, findClient, refreshGraceSeconds, writes } = deps;
+  // This request's pending writes go out before anything reads or conditionally writes.
+  const settle = () => guardStore(() => writes.settle());
   const now = () => new Date(clock.now());
   // One coalescer per model: the finds of one event-loop turn (many requests' tokens and grants
   // under load) are one query per model.
@@ -78,7 +83,7 @@ export function createAdapterFactory(deps: {
       // in sessions and interactions: such a request is the client's error, not a server error.
       const payloadJson = JSON.stringify(payload);
       if (payloadJson.includes('\\u0000')) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
-      await guardStore(() => repo.upsert({
+      const row = {
         model: this.model,
         id,
         payloadJson,
@@ -86,7 +91,9 @@ export function createAdapterFactory(deps: {
         uid: payload.uid ?? null,
         userCode: payload.userCode ?? null,
         expiresAt: expiresIn ? new Date(clock.now() + expiresIn * 1000) : null,
-      }));
+      };
+      if (await guardStore(() => writes.upsert(row))) return;
+      await guardStore(() => repo.upsert(row));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -97,20 +104,24 @@ export function createAdapterFactory(deps: {
       // first; it is never one of them (53 characters with a checksum, theirs are 43), so no
       // query is needed to say so.
       if (isWellFormedPat(id)) return undefined;
+      await settle();
       return hydrate(this.model, await guardStore(() => finderOf(this.model).load(id)));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       if (uid.includes('\u0000')) return undefined;
+      await settle();
       return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'uid', uid, now())));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
       if (userCode.includes('\u0000')) return undefined;
+      await settle();
       return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'user_code', userCode, now())));
     }
 
     async consume(id: string): Promise<void> {
+      await settle();
       const won = await guardStore(() => repo.consume(this.model, id, now()));
       if (!won && CONSUMABLE.has(this.model)) {
         throw new errors.InvalidGrant('grant request is invalid: it was already used');
@@ -118,10 +129,12 @@ export function createAdapterFactory(deps: {
     }
 
     async destroy(id: string): Promise<void> {
+      if (writes.remove(this.model, id)) return;
       await guardStore(() => repo.destroy(this.model, id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      await settle();
       await guardStore(() => repo.revokeByGrantId(grantId));
     }
   };

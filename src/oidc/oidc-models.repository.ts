@@ -33,9 +33,36 @@ const SQL = {
   consume: 'update oidc_models set consumed_at = $3 where model = $1 and id = $2 and consumed_at is null returning id',
   destroy: 'delete from oidc_models where model = $1 and id = $2',
   revokeByGrantId: 'delete from oidc_models where grant_id = $1',
+  // Several rows of one request written in one statement: the removals in a CTE (as two arrays:
+  // unnest lets the planner expect a few keys and use the primary key, where a JSON record set
+  // would be guessed at 100 rows and scanned by hash), the upserts from one JSON array. A fixed text
+  // whatever the counts, so it is prepared once. The caller never passes one key to both lists,
+  // which a single statement could not order.
+  writeMany: `with removed as (
+      delete from oidc_models where (model, id) in (select * from unnest($1::text[], $2::text[]))
+    )
+    insert into oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
+    select model, id, payload, grant_id, uid, user_code, expires_at
+    from jsonb_to_recordset($3::jsonb) as u(model text, id text, payload jsonb, grant_id text, uid text, user_code text, expires_at timestamptz)
+    on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+      uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
   sweepExpired: `delete from oidc_models where (model, id) in
     (select model, id from oidc_models where expires_at < $1 limit $2)`,
 };
+
+export interface ModelKey {
+  model: string;
+  id: string;
+}
+
+/** The rows as one JSON array; each payload goes in as the text the adapter already made. */
+function upsertsJson(upserts: UpsertModel[]): string {
+  const rows = upserts.map(({ payloadJson, ...m }) => {
+    const rest = JSON.stringify({ model: m.model, id: m.id, grant_id: m.grantId, uid: m.uid, user_code: m.userCode, expires_at: m.expiresAt });
+    return `{"payload":${payloadJson},${rest.slice(1)}`;
+  });
+  return `[${rows.join(',')}]`;
+}
 
 /**
  * The statements with their values, unexecuted, so that a test can EXPLAIN exactly what runs
@@ -60,6 +87,7 @@ export function createOidcModelsQueries(db: Kysely<Database>) {
      */
     consume: (model: string, id: string, now: Date) => statement<{ id: string }>(SQL.consume, [model, id, now]),
     destroy: (model: string, id: string) => statement(SQL.destroy, [model, id]),
+    writeMany: (upserts: UpsertModel[], removals: ModelKey[]) => statement(SQL.writeMany, [removals.map((r) => r.model), removals.map((r) => r.id), upsertsJson(upserts)]),
     revokeByGrantId: (grantId: string) => statement(SQL.revokeByGrantId, [grantId]),
     /** Up to `limit` expired rows (off the hot path: the sweeper). */
     sweepExpired: (now: Date, limit: number) => statement(SQL.sweepExpired, [now, limit]),
@@ -80,6 +108,9 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
     consume: async (model: string, id: string, now: Date): Promise<boolean> => (await q.consume(model, id, now).execute()).rows.length > 0,
 
     destroy: async (model: string, id: string) => void (await q.destroy(model, id).execute()),
+
+    /** Upserts and removals of distinct keys, in one round trip. */
+    writeMany: async (upserts: UpsertModel[], removals: ModelKey[]) => void (await q.writeMany(upserts, removals).execute()),
 
     revokeByGrantId: async (grantId: string) => void (await q.revokeByGrantId(grantId).execute()),
 

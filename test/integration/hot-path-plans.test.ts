@@ -44,6 +44,13 @@ for (const kind of dbKinds()) {
       'session by uid': m.findBy('Session', 'uid', 'u'.repeat(32), now),
       'consume': m.consume('AuthorizationCode', 'c'.repeat(43), now),
       'destroy': m.destroy('Interaction', 'i'.repeat(21)),
+      'a request\'s writes together': m.writeMany(
+        [
+          { model: 'AccessToken', id: 'a'.repeat(43), payloadJson: '{}', grantId: 'g'.repeat(21), uid: null, userCode: null, expiresAt: now },
+          { model: 'RefreshToken', id: 'r'.repeat(43), payloadJson: '{}', grantId: 'g'.repeat(21), uid: null, userCode: null, expiresAt: null },
+        ],
+        [{ model: 'Interaction', id: 'i'.repeat(21) }],
+      ),
       'revoke by grant': m.revokeByGrantId('g'.repeat(21)),
     };
     for (const [name, query] of Object.entries(hot)) {
