@@ -19,7 +19,7 @@ import { createKeysService, type KeysService } from './oidc/keys.service.ts';
 import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
 import { createProvider } from './oidc/provider.ts';
-import { createRequestWrites } from './oidc/request-writes.ts';
+import { createRequestStore } from './oidc/request-store.ts';
 import { createSweeper } from './oidc/sweeper.ts';
 import { patIntrospection } from './pat/pat-introspection.ts';
 import { createPatRepository } from './pat/pat.repository.ts';
@@ -132,10 +132,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
       createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log }),
       clientCache,
     );
-    const requestWrites = createRequestWrites({ repo: modelsRepo });
+    const requestStore = createRequestStore({ repo: modelsRepo });
     const adapter = createAdapterFactory({
       repo: modelsRepo,
-      writes: requestWrites,
+      store: requestStore,
       clock,
       findClient: (id) => clientCache.get(id, () => clients.providerMetadata(id)),
       refreshGraceSeconds: config.refreshGraceSeconds,
@@ -154,7 +154,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
         provider.on('grant.success', (gctx) => metrics.tokensIssued.inc({ grant: String(gctx.oidc.params?.grant_type ?? 'unknown') }));
         provider.use(patIntrospection({ pats, log }));
-        provider.use(requestWrites.middleware);
+        provider.use(requestStore.middleware);
         return provider;
       },
     });

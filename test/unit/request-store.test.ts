@@ -2,7 +2,7 @@ import t from 'tap';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ModelKey, UpsertModel } from '../../src/oidc/oidc-models.repository.ts';
 import { StoreUnavailableError } from '../../src/oidc/adapter.ts';
-import { createRequestWrites } from '../../src/oidc/request-writes.ts';
+import { createRequestStore } from '../../src/oidc/request-store.ts';
 
 const row = (model: string, id: string): UpsertModel => ({ model, id, payloadJson: '{}', grantId: null, uid: null, userCode: null, expiresAt: null });
 
@@ -27,7 +27,7 @@ const ctx = {} as KoaContextWithOIDC;
 
 t.test('outside a provider request every write goes out at once', async (t) => {
   const { repo } = fakeRepo();
-  const writes = createRequestWrites({ repo });
+  const writes = createRequestStore({ repo });
   t.equal(await writes.upsert(row('Session', 's')), false, 'the caller writes it');
   t.equal(writes.remove('Session', 's'), false);
   await writes.settle();
@@ -35,7 +35,7 @@ t.test('outside a provider request every write goes out at once', async (t) => {
 
 t.test('a request\'s writes are held and sent as one statement before it ends', async (t) => {
   const { repo, sent } = fakeRepo();
-  const writes = createRequestWrites({ repo });
+  const writes = createRequestStore({ repo });
   await writes.middleware(ctx, async () => {
     t.equal(writes.remove('Interaction', 'i'), true);
     t.equal(await writes.upsert(row('Grant', 'g')), true);
@@ -48,7 +48,7 @@ t.test('a request\'s writes are held and sent as one statement before it ends', 
 
 t.test('reads see the request\'s own writes; one key removed then written keeps that order', async (t) => {
   const { repo, sent } = fakeRepo();
-  const writes = createRequestWrites({ repo });
+  const writes = createRequestStore({ repo });
   await writes.middleware(ctx, async () => {
     await writes.upsert(row('AccessToken', 'a'));
     await writes.settle();
@@ -66,6 +66,34 @@ t.test('reads see the request\'s own writes; one key removed then written keeps 
 t.test('a store failure at the end of a request is a 503, not a response without its rows', async (t) => {
   const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
   const { repo } = fakeRepo(() => down);
-  const writes = createRequestWrites({ repo });
+  const writes = createRequestStore({ repo });
   await t.rejects(writes.middleware(ctx, async () => void (await writes.upsert(row('Session', 's')))), StoreUnavailableError);
+});
+
+t.test('a grant read with a token is handed to the request\'s own lookup of it, once, unless written or revoked since', async (t) => {
+  const { repo } = fakeRepo();
+  const store = createRequestStore({ repo });
+  const grant = { payload: { jti: 'g' }, consumed_at: null };
+  store.keepGrant('g', grant);
+  t.same(store.takeGrant('g'), { found: false }, 'outside a request nothing is kept');
+  await store.middleware(ctx, async () => {
+    store.keepGrant('g', grant);
+    store.keepGrant('gone', undefined);
+    t.same(store.takeGrant('g'), { found: true, row: grant });
+    t.same(store.takeGrant('g'), { found: false }, 'once');
+    t.same(store.takeGrant('gone'), { found: true, row: undefined }, 'a grant that was not there is not there');
+    store.keepGrant('g', grant);
+    await store.upsert(row('Grant', 'g'));
+    t.same(store.takeGrant('g'), { found: false }, 'written since: read again');
+    store.keepGrant('g', grant);
+    store.remove('Grant', 'g');
+    t.same(store.takeGrant('g'), { found: false }, 'removed since: read again');
+    store.keepGrant('g', grant);
+    store.forgetGrants();
+    t.same(store.takeGrant('g'), { found: false }, 'a revocation drops them all');
+    store.keepGrant('g', grant);
+  });
+  await store.middleware(ctx, async () => {
+    t.same(store.takeGrant('g'), { found: false }, 'nothing passes from one request to the next');
+  });
 });

@@ -1,17 +1,24 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { guardStore } from './adapter.ts';
-import type { ModelKey, OidcModelsRepository, UpsertModel } from './oidc-models.repository.ts';
+import type { ModelKey, OidcModelsRepository, StoredModel, UpsertModel } from './oidc-models.repository.ts';
 
-// A provider request often writes several rows one after the other and reads none of them back: at
-// the end of a sign-in the grant, the code and the session (and it removes the interaction); at the
-// token endpoint the access token and the refresh token. They are held until the request is done
-// and sent as one statement before its response leaves, so that whatever a client can ask any
-// instance next (the code, the session, the tokens) is in the database by then.
+// What one provider request holds between its statements; nothing outlives the request.
 //
-// Reads and conditional writes (find, consume, revoke) first send what is pending, so a request
-// always sees its own writes and the database sees them in the request's order. Outside a provider
-// request (our interaction pages, the sweeper, the CLI) every write goes out at once, as before.
+// 1. Its writes. A request often writes several rows one after the other and reads none of them
+//    back: at the end of a sign-in the grant, the code and the session (and it removes the
+//    interaction); at the token endpoint the access token and the refresh token. They are held
+//    until the request is done and sent as one statement before its response leaves, so that
+//    whatever a client can ask any instance next (the code, the session, the tokens) is in the
+//    database by then. Reads and conditional writes (find, consume, revoke) first send what is
+//    pending, so a request always sees its own writes and the database gets them in order.
+//
+// 2. The grant read with a token. The provider looks a code or token up and then, in the same
+//    request, its grant; the adapter reads both in one statement and the grant waits here for that
+//    second lookup (once; any write to the grant, or a revocation, drops it).
+//
+// Outside a provider request (our interaction pages, the sweeper, the CLI) every write goes out at
+// once and every read goes to the database, as before.
 
 type Op = { upsert: UpsertModel } | { remove: ModelKey };
 
@@ -20,11 +27,13 @@ interface Pending {
   open: boolean;
   /** The batches sent so far, in order: the next waits for the previous. */
   sent: Promise<void>;
+  /** Grants read along with a token, by id (undefined: there is no live grant of that id). */
+  grants: Map<string, StoredModel | undefined>;
 }
 
 const keyOf = (model: string, id: string) => `${model}\u0000${id}`;
 
-export function createRequestWrites(deps: { repo: Pick<OidcModelsRepository, 'upsert' | 'destroy' | 'writeMany'> }) {
+export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'upsert' | 'destroy' | 'writeMany'> }) {
   const { repo } = deps;
   const requests = new AsyncLocalStorage<Pending>();
 
@@ -57,14 +66,19 @@ export function createRequestWrites(deps: { repo: Pick<OidcModelsRepository, 'up
     return p?.open ? p : undefined;
   };
 
+  const forgetGrant = (p: Pending, model: string, id: string) => {
+    if (model === 'Grant') p.grants.delete(id);
+  };
+
   return {
-    /** Provider middleware: one set of pending writes per request, sent before the response. */
+    /** Provider middleware: one store per request; its writes are sent before the response. */
     async middleware(_ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-      const p: Pending = { ops: new Map(), open: true, sent: Promise.resolve() };
+      const p: Pending = { ops: new Map(), open: true, sent: Promise.resolve(), grants: new Map() };
       try {
         await requests.run(p, next);
       } finally {
         p.open = false;
+        p.grants.clear();
         // A failure here answers 503 (StoreUnavailableError) instead of a response whose rows are
         // not stored.
         await guardStore(() => flush(p));
@@ -75,6 +89,7 @@ export function createRequestWrites(deps: { repo: Pick<OidcModelsRepository, 'up
     async upsert(row: UpsertModel): Promise<boolean> {
       const p = open();
       if (!p) return false;
+      forgetGrant(p, row.model, row.id);
       const key = keyOf(row.model, row.id);
       // Removed then written again in one request: two statements, in that order (one statement
       // cannot both delete and insert a key, and the new row must start unconsumed).
@@ -87,6 +102,7 @@ export function createRequestWrites(deps: { repo: Pick<OidcModelsRepository, 'up
     remove(model: string, id: string): boolean {
       const p = open();
       if (!p) return false;
+      forgetGrant(p, model, id);
       p.ops.set(keyOf(model, id), { remove: { model, id } });
       return true;
     },
@@ -96,7 +112,26 @@ export function createRequestWrites(deps: { repo: Pick<OidcModelsRepository, 'up
       const p = requests.getStore();
       return p ? flush(p) : Promise.resolve();
     },
+
+    /** A revocation is coming: no grant read earlier in this request may be handed out. */
+    forgetGrants(): void {
+      requests.getStore()?.grants.clear();
+    },
+
+    /** Keeps a grant read along with a token for this request's lookup of it. */
+    keepGrant(id: string, row: StoredModel | undefined): void {
+      open()?.grants.set(id, row);
+    },
+
+    /** The grant this request read along with a token, once; `found: false` when it was not read. */
+    takeGrant(id: string): { found: true; row: StoredModel | undefined } | { found: false } {
+      const p = open();
+      if (!p?.grants.has(id)) return { found: false };
+      const row = p.grants.get(id);
+      p.grants.delete(id);
+      return { found: true, row };
+    },
   };
 }
 
-export type RequestWrites = ReturnType<typeof createRequestWrites>;
+export type RequestStore = ReturnType<typeof createRequestStore>;
