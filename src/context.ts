@@ -192,6 +192,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
         oidc.stop();
         sweeper.stop();
         await pats.close().catch((err) => log.warn({ err }, 'personal access token uses not written at shutdown'));
+        // Queued audit events (sign-ins) are written before the pool goes.
+        await audit.flush();
         await db.close();
       },
     };
