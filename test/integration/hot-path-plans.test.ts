@@ -41,6 +41,8 @@ for (const kind of dbKinds()) {
       'PAT revoke': p.revoke(pat!.id, now, pat!.user_id),
       'PAT find': p.find(pat!.id, pat!.user_id),
       'token/grant find': m.findMany('AccessToken', [`${'x'.repeat(43)}`, `${'y'.repeat(43)}`], now),
+      'token/grant find, one id': m.findMany('Grant', ['x'.repeat(43)], now),
+      'code/token with its grant, one id': m.findManyWithGrant('AuthorizationCode', ['x'.repeat(43)], now),
       'code/token with its grant': m.findManyWithGrant('RefreshToken', [`${'x'.repeat(43)}`, `${'y'.repeat(43)}`], now),
       'session by uid': m.findBy('Session', 'uid', 'u'.repeat(32), now),
       'consume': m.consume('AuthorizationCode', 'c'.repeat(43), now),
