@@ -50,7 +50,7 @@ const withGrant = (idIs: string) => `select t.id, t.payload, t.consumed_at, g.pa
     left join oidc_models g on g.model = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > $3)
     where t.model = $1 and ${idIs} and (t.expires_at is null or t.expires_at > $3)`;
 
-// The provider's statements as fixed texts. A sign-in runs about twenty of them; built with the
+// The provider's statements as fixed texts. A sign-in runs about ten of them; built with the
 // query builder, building and compiling each was an eighth of the server's CPU per sign-in. The
 // texts never change, so they are written once here (and prepared once per connection, see
 // db/prepared.ts). Every read hides rows whose expiry has passed.
