@@ -44,5 +44,5 @@ export function recordStatements(): { stop(): Statement[] } {
 
 /** One line per statement, for a test's diagnostics: its start and the model or key it is about. */
 export function describeStatements(statements: Statement[]): string {
-  return statements.map((s) => `${s.text.slice(0, 60)} … ${JSON.stringify(s.values.slice(0, 1))}`).join('\n');
+  return statements.map((s) => `${s.text.slice(0, 60)} … ${JSON.stringify(s.values.slice(0, 1)).slice(0, 60)}`).join('\n');
 }
