@@ -19,6 +19,7 @@ import { createKeysService, type KeysService } from './oidc/keys.service.ts';
 import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createRequestStore } from './oidc/request-store.ts';
 import { createSweeper } from './oidc/sweeper.ts';
 import { patIntrospection } from './pat/pat-introspection.ts';
 import { createPatRepository } from './pat/pat.repository.ts';
@@ -131,8 +132,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
       createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log }),
       clientCache,
     );
+    const requestStore = createRequestStore({ repo: modelsRepo });
     const adapter = createAdapterFactory({
       repo: modelsRepo,
+      store: requestStore,
       clock,
       findClient: (id) => clientCache.get(id, () => clients.providerMetadata(id)),
       refreshGraceSeconds: config.refreshGraceSeconds,
@@ -151,6 +154,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
         provider.on('grant.success', (gctx) => metrics.tokensIssued.inc({ grant: String(gctx.oidc.params?.grant_type ?? 'unknown') }));
         provider.use(patIntrospection({ pats, log }));
+        provider.use(requestStore.middleware);
         return provider;
       },
     });
@@ -188,6 +192,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
         oidc.stop();
         sweeper.stop();
         await pats.close().catch((err) => log.warn({ err }, 'personal access token uses not written at shutdown'));
+        // Queued audit events (sign-ins) are written before the pool goes.
+        await audit.flush();
         await db.close();
       },
     };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.ts';
-import type { AuditFilter, AuditRepository } from './audit.repository.ts';
+import type { AuditFilter, AuditInsert, AuditRepository } from './audit.repository.ts';
 
 // What gets audited. A closed list, so that the trail can be filtered reliably.
 export const AUDIT_ACTIONS = [
@@ -55,15 +55,19 @@ function scrub(details: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export function createAuditService(deps: { repo: AuditRepository; clock: Clock; log: Logger }) {
-  const { repo, clock, log } = deps;
+export interface AuditBatching {
+  /** A queued event is written within this many milliseconds… */
+  delayMs: number;
+  /** …or as soon as this many are queued. */
+  maxEvents: number;
+}
 
-  /**
-   * Writes one event. A failure to write is logged and does not fail the action that caused it
-   * (the action already happened); the log line carries the event instead.
-   */
-  async function record(e: AuditEventInput): Promise<void> {
-    const event = {
+export function createAuditService(deps: { repo: AuditRepository; clock: Clock; log: Logger; batching?: AuditBatching }) {
+  const { repo, clock, log } = deps;
+  const batching = deps.batching ?? { delayMs: 100, maxEvents: 100 };
+
+  function toInsert(e: AuditEventInput): AuditInsert {
+    return {
       at: new Date(clock.now()),
       action: e.action,
       outcome: e.outcome ?? 'success',
@@ -74,6 +78,14 @@ export function createAuditService(deps: { repo: AuditRepository; clock: Clock; 
       targetId: e.target?.id ?? null,
       details: scrub(e.details ?? {}),
     };
+  }
+
+  /**
+   * Writes one event. A failure to write is logged and does not fail the action that caused it
+   * (the action already happened); the log line carries the event instead.
+   */
+  async function record(e: AuditEventInput): Promise<void> {
+    const event = toInsert(e);
     try {
       await repo.insert(event);
     } catch (err) {
@@ -81,7 +93,43 @@ export function createAuditService(deps: { repo: AuditRepository; clock: Clock; 
     }
   }
 
+  // Events of a hot path whose caller does not wait for them (every sign-in): queued and written
+  // together, one statement for all that arrive within `delayMs`, instead of one each.
+  let queue: AuditInsert[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  /** Writes what is queued; resolves once it (and every earlier batch) is written or logged. */
+  function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (queue.length) {
+      const events = queue;
+      queue = [];
+      writing = writing.then(() =>
+        repo.insertMany(events).then(
+          () => {},
+          (err) => log.error({ err, audit: events }, 'could not write audit events'),
+        ),
+      );
+    }
+    return writing;
+  }
+
+  /** Queues one event, written within `delayMs`, by `flush()`, or when the context closes. */
+  function recordSoon(e: AuditEventInput): void {
+    queue.push(toInsert(e));
+    if (queue.length >= batching.maxEvents) void flush();
+    else if (!timer) {
+      timer = setTimeout(() => void flush(), batching.delayMs);
+      // Not what keeps a process alive: a clean shutdown flushes (context.close).
+      timer.unref();
+    }
+  }
+
   async function list(filter: AuditFilter): Promise<AuditEvent[]> {
+    // This instance's queued events are part of the trail it shows.
+    await flush();
     const rows = await repo.list(filter);
     return rows.map((r) => ({
       id: String(r.id),
@@ -95,7 +143,7 @@ export function createAuditService(deps: { repo: AuditRepository; clock: Clock; 
     }));
   }
 
-  return { record, list };
+  return { record, recordSoon, flush, list };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type Provider from 'oidc-provider';
+import type { default as Provider, Interaction, InteractionResults } from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import { z } from 'zod';
 import type { UsersService } from '../accounts/users.service.ts';
@@ -57,9 +57,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     return d;
   }
 
-  async function finish(request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>, merge = false) {
-    const to = await orExpired(deps.provider().interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge }));
-    return reply.header('cache-control', 'no-store').redirect(to, 303);
+  // What provider.interactionResult does, on the interaction this request already read: that
+  // method would look it up again (one more statement per login, consent or cancel).
+  async function finish(reply: FastifyReply, interaction: Interaction, result: InteractionResults, merge = false) {
+    interaction.result = merge && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+    return reply.header('cache-control', 'no-store').redirect(interaction.returnTo, 303);
   }
 
   function checkCsrf(uid: string, token: string | undefined) {
@@ -110,7 +113,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       const name = await clientName(String(d.params.client_id));
       return page(reply, 401, loginPage({ action: `/interaction/${uid}/login`, csrf: csrfToken(deps.csrfKey(), uid), clientName: name, login, error: LOGIN_FAILED }));
     }
-    return finish(request, reply, { login: { accountId: result.user.id, amr: ['pwd'] } });
+    return finish(reply, d, { login: { accountId: result.user.id, amr: ['pwd'] } });
   });
 
   r.post('/interaction/:uid/consent', { schema: { params: uidParams, body: csrfBody }, config: pageConfig }, async (request, reply) => {
@@ -131,13 +134,13 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    return finish(request, reply, { consent: { grantId } }, true);
+    return finish(reply, d, { consent: { grantId } }, true);
   });
 
   r.post('/interaction/:uid/abort', { schema: { params: uidParams, body: csrfBody }, config: pageConfig }, async (request, reply) => {
     const { uid } = request.params;
-    await details(request, reply, request.params.uid);
+    const d = await details(request, reply, request.params.uid);
     checkCsrf(uid, request.body.csrf);
-    return finish(request, reply, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
+    return finish(reply, d, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
   });
 }

@@ -4,10 +4,13 @@ import { isWellFormedPat } from '../pat/token-format.ts';
 import type { Clock } from '../util/clock.ts';
 import { createCoalescer, type Coalescer } from '../util/coalesce.ts';
 import type { OidcModelsRepository, StoredModel } from './oidc-models.repository.ts';
+import type { RequestStore } from './request-store.ts';
 
 // Models that can be redeemed once. A second redemption is refused here, at the database, so that two
 // parallel requests that both read the row before either wrote it cannot both win.
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+// Models the provider looks up and then, in the same request, looks up their grant: read together.
+const GRANT_HOLDERS = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
 /**
  * The store cannot be reached. The provider answers its status (503) with an RFC 6749 error code
@@ -44,8 +47,12 @@ export function createAdapterFactory(deps: {
    * token family survives. After the window, reuse revokes the family (OAuth 2.0 Security BCP §4.14).
    */
   refreshGraceSeconds: number;
+  /** What one provider request holds: its pending writes, the grant read with a token (request-store.ts). */
+  store: RequestStore;
 }) {
-  const { repo, clock, findClient, refreshGraceSeconds } = deps;
+  const { repo, clock, findClient, refreshGraceSeconds, store } = deps;
+  // This request's pending writes go out before anything reads or conditionally writes.
+  const settle = () => guardStore(() => store.settle());
   const now = () => new Date(clock.now());
   // One coalescer per model: the finds of one event-loop turn (many requests' tokens and grants
   // under load) are one query per model.
@@ -54,6 +61,23 @@ export function createAdapterFactory(deps: {
     let finder = finders.get(model);
     if (!finder) finders.set(model, (finder = createCoalescer({ fetch: (ids) => repo.findMany(model, ids, now()) })));
     return finder;
+  };
+  const holders = new Map<string, Coalescer<string, StoredModel & { grant: StoredModel | undefined }>>();
+  const holderFinderOf = (model: string) => {
+    let finder = holders.get(model);
+    if (!finder) holders.set(model, (finder = createCoalescer({ fetch: (ids) => repo.findManyWithGrant(model, ids, now()) })));
+    return finder;
+  };
+  const load = async (model: string, id: string): Promise<StoredModel | undefined> => {
+    if (model === 'Grant') {
+      const kept = store.takeGrant(id);
+      if (kept.found) return kept.row;
+    }
+    if (!GRANT_HOLDERS.has(model)) return finderOf(model).load(id);
+    const row = await holderFinderOf(model).load(id);
+    const grantId = row?.payload.grantId;
+    if (typeof grantId === 'string') store.keepGrant(grantId, row!.grant);
+    return row;
   };
 
   const hydrate = (model: string, row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined): AdapterPayload | undefined => {
@@ -78,7 +102,7 @@ export function createAdapterFactory(deps: {
       // in sessions and interactions: such a request is the client's error, not a server error.
       const payloadJson = JSON.stringify(payload);
       if (payloadJson.includes('\\u0000')) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
-      await guardStore(() => repo.upsert({
+      const row = {
         model: this.model,
         id,
         payloadJson,
@@ -86,7 +110,9 @@ export function createAdapterFactory(deps: {
         uid: payload.uid ?? null,
         userCode: payload.userCode ?? null,
         expiresAt: expiresIn ? new Date(clock.now() + expiresIn * 1000) : null,
-      }));
+      };
+      if (await guardStore(() => store.upsert(row))) return;
+      await guardStore(() => repo.upsert(row));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -97,20 +123,24 @@ export function createAdapterFactory(deps: {
       // first; it is never one of them (53 characters with a checksum, theirs are 43), so no
       // query is needed to say so.
       if (isWellFormedPat(id)) return undefined;
-      return hydrate(this.model, await guardStore(() => finderOf(this.model).load(id)));
+      await settle();
+      return hydrate(this.model, await guardStore(() => load(this.model, id)));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       if (uid.includes('\u0000')) return undefined;
+      await settle();
       return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'uid', uid, now())));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
       if (userCode.includes('\u0000')) return undefined;
+      await settle();
       return hydrate(this.model, await guardStore(() => repo.findBy(this.model, 'user_code', userCode, now())));
     }
 
     async consume(id: string): Promise<void> {
+      await settle();
       const won = await guardStore(() => repo.consume(this.model, id, now()));
       if (!won && CONSUMABLE.has(this.model)) {
         throw new errors.InvalidGrant('grant request is invalid: it was already used');
@@ -118,10 +148,13 @@ export function createAdapterFactory(deps: {
     }
 
     async destroy(id: string): Promise<void> {
+      if (store.remove(this.model, id)) return;
       await guardStore(() => repo.destroy(this.model, id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      await settle();
+      store.forgetGrants();
       await guardStore(() => repo.revokeByGrantId(grantId));
     }
   };

@@ -41,9 +41,19 @@ for (const kind of dbKinds()) {
       'PAT revoke': p.revoke(pat!.id, now, pat!.user_id),
       'PAT find': p.find(pat!.id, pat!.user_id),
       'token/grant find': m.findMany('AccessToken', [`${'x'.repeat(43)}`, `${'y'.repeat(43)}`], now),
+      'token/grant find, one id': m.findMany('Grant', ['x'.repeat(43)], now),
+      'code/token with its grant, one id': m.findManyWithGrant('AuthorizationCode', ['x'.repeat(43)], now),
+      'code/token with its grant': m.findManyWithGrant('RefreshToken', [`${'x'.repeat(43)}`, `${'y'.repeat(43)}`], now),
       'session by uid': m.findBy('Session', 'uid', 'u'.repeat(32), now),
       'consume': m.consume('AuthorizationCode', 'c'.repeat(43), now),
       'destroy': m.destroy('Interaction', 'i'.repeat(21)),
+      'a request\'s writes together': m.writeMany(
+        [
+          { model: 'AccessToken', id: 'a'.repeat(43), payloadJson: '{}', grantId: 'g'.repeat(21), uid: null, userCode: null, expiresAt: now },
+          { model: 'RefreshToken', id: 'r'.repeat(43), payloadJson: '{}', grantId: 'g'.repeat(21), uid: null, userCode: null, expiresAt: null },
+        ],
+        [{ model: 'Interaction', id: 'i'.repeat(21) }],
+      ),
       'revoke by grant': m.revokeByGrantId('g'.repeat(21)),
     };
     for (const [name, query] of Object.entries(hot)) {

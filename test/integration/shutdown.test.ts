@@ -5,7 +5,9 @@ import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as http2Connect } from 'node:http2';
+import pg from 'pg';
 import { freshDatabase } from '../helpers/database.ts';
+import { signIn } from '../helpers/flow.ts';
 import { freePort } from '../helpers/harness.ts';
 import { spawnCli, waitFor, type Spawned } from '../helpers/process.ts';
 import { tempDir } from '../helpers/tls.ts';
@@ -17,7 +19,7 @@ interface Tap {
 const BODY = 'grant_type=authorization_code&code=abc&client_id=cells-sync&redirect_uri=http%3A%2F%2Flocalhost%3A3636';
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function serve(t: Tap, extraEnv: (port: number) => Record<string, string> = () => ({})): Promise<{ proc: Spawned; port: number; dataDir: string }> {
+async function serve(t: Tap, extraEnv: (port: number) => Record<string, string> = () => ({})): Promise<{ proc: Spawned; port: number; dataDir: string; databaseUrl: string }> {
   const db = await freshDatabase('postgres');
   t.teardown(() => db.drop());
   const port = await freePort();
@@ -31,7 +33,7 @@ async function serve(t: Tap, extraEnv: (port: number) => Record<string, string> 
     ...extraEnv(port),
   });
   await waitFor(proc, 'cells-auth is serving');
-  return { proc, port, dataDir };
+  return { proc, port, dataDir, databaseUrl: db.url! };
 }
 
 function refused(port: number): Promise<boolean> {
@@ -158,4 +160,19 @@ t.test('a second SIGTERM exits at once, without waiting for requests in flight',
   t.equal((await proc.exited).code, 1, 'exit code 1: work was abandoned');
   t.match(proc.output(), /second signal: exiting now/);
   t.notMatch(proc.output(), /shutdown complete/);
+});
+
+t.test('sign-ins audited just before SIGTERM are in the trail after the exit (the queue is written on close)', async (t) => {
+  const { proc, port, databaseUrl } = await serve(t);
+  const url = `http://127.0.0.1:${port}`;
+  const failed = await signIn(url, { clientId: 'cells-sync', redirectUri: 'http://localhost:3636', login: 'admin', password: 'not the password' }).catch((e: Error) => e);
+  t.type(failed, Error, 'a wrong password does not sign in');
+  await signIn(url, { clientId: 'cells-sync', redirectUri: 'http://localhost:3636', login: 'admin', password: 'admin password 1' });
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  t.teardown(() => client.end());
+  const { rows } = await client.query<{ action: string }>(`select action from audit_events where action like 'login.%' order by id`);
+  t.same(rows.map((r) => r.action), ['login.failure', 'login.success']);
 });

@@ -1,0 +1,137 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { guardStore } from './adapter.ts';
+import type { ModelKey, OidcModelsRepository, StoredModel, UpsertModel } from './oidc-models.repository.ts';
+
+// What one provider request holds between its statements; nothing outlives the request.
+//
+// 1. Its writes. A request often writes several rows one after the other and reads none of them
+//    back: at the end of a sign-in the grant, the code and the session (and it removes the
+//    interaction); at the token endpoint the access token and the refresh token. They are held
+//    until the request is done and sent as one statement before its response leaves, so that
+//    whatever a client can ask any instance next (the code, the session, the tokens) is in the
+//    database by then. Reads and conditional writes (find, consume, revoke) first send what is
+//    pending, so a request always sees its own writes and the database gets them in order.
+//
+// 2. The grant read with a token. The provider looks a code or token up and then, in the same
+//    request, its grant; the adapter reads both in one statement and the grant waits here for that
+//    second lookup (once; any write to the grant, or a revocation, drops it).
+//
+// Outside a provider request (our interaction pages, the sweeper, the CLI) every write goes out at
+// once and every read goes to the database, as before.
+
+type Op = { upsert: UpsertModel } | { remove: ModelKey };
+
+interface Pending {
+  ops: Map<string, Op>;
+  open: boolean;
+  /** The batches sent so far, in order: the next waits for the previous. */
+  sent: Promise<void>;
+  /** Grants read along with a token, by id (undefined: there is no live grant of that id). */
+  grants: Map<string, StoredModel | undefined>;
+}
+
+const keyOf = (model: string, id: string) => `${model}\u0000${id}`;
+
+export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'upsert' | 'destroy' | 'writeMany'> }) {
+  const { repo } = deps;
+  const requests = new AsyncLocalStorage<Pending>();
+
+  function send(ops: Op[]): Promise<void> {
+    if (ops.length === 1) {
+      const op = ops[0]!;
+      return 'upsert' in op ? repo.upsert(op.upsert) : repo.destroy(op.remove.model, op.remove.id);
+    }
+    const upserts: UpsertModel[] = [];
+    const removals: ModelKey[] = [];
+    for (const op of ops) {
+      if ('upsert' in op) upserts.push(op.upsert);
+      else removals.push(op.remove);
+    }
+    return repo.writeMany(upserts, removals);
+  }
+
+  function flush(p: Pending): Promise<void> {
+    if (p.ops.size) {
+      const ops = [...p.ops.values()];
+      p.ops.clear();
+      // A failed batch has already failed whoever waited for it; the next one is still sent.
+      p.sent = p.sent.catch(() => {}).then(() => send(ops));
+    }
+    return p.sent;
+  }
+
+  const open = () => {
+    const p = requests.getStore();
+    return p?.open ? p : undefined;
+  };
+
+  const forgetGrant = (p: Pending, model: string, id: string) => {
+    if (model === 'Grant') p.grants.delete(id);
+  };
+
+  return {
+    /** Provider middleware: one store per request; its writes are sent before the response. */
+    async middleware(_ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+      const p: Pending = { ops: new Map(), open: true, sent: Promise.resolve(), grants: new Map() };
+      try {
+        await requests.run(p, next);
+      } finally {
+        p.open = false;
+        p.grants.clear();
+        // A failure here answers 503 (StoreUnavailableError) instead of a response whose rows are
+        // not stored.
+        await guardStore(() => flush(p));
+      }
+    },
+
+    /** Holds an upsert until the request ends; false outside a provider request (write it now). */
+    async upsert(row: UpsertModel): Promise<boolean> {
+      const p = open();
+      if (!p) return false;
+      forgetGrant(p, row.model, row.id);
+      const key = keyOf(row.model, row.id);
+      // Removed then written again in one request: two statements, in that order (one statement
+      // cannot both delete and insert a key, and the new row must start unconsumed).
+      if (p.ops.get(key) && 'remove' in p.ops.get(key)!) await flush(p);
+      p.ops.set(key, { upsert: row });
+      return true;
+    },
+
+    /** Holds a removal until the request ends (it replaces a pending upsert of the key); false outside a request. */
+    remove(model: string, id: string): boolean {
+      const p = open();
+      if (!p) return false;
+      forgetGrant(p, model, id);
+      p.ops.set(keyOf(model, id), { remove: { model, id } });
+      return true;
+    },
+
+    /** Sends what the current request holds; before any read or conditional write. */
+    settle(): Promise<void> {
+      const p = requests.getStore();
+      return p ? flush(p) : Promise.resolve();
+    },
+
+    /** A revocation is coming: no grant read earlier in this request may be handed out. */
+    forgetGrants(): void {
+      requests.getStore()?.grants.clear();
+    },
+
+    /** Keeps a grant read along with a token for this request's lookup of it. */
+    keepGrant(id: string, row: StoredModel | undefined): void {
+      open()?.grants.set(id, row);
+    },
+
+    /** The grant this request read along with a token, once; `found: false` when it was not read. */
+    takeGrant(id: string): { found: true; row: StoredModel | undefined } | { found: false } {
+      const p = open();
+      if (!p?.grants.has(id)) return { found: false };
+      const row = p.grants.get(id);
+      p.grants.delete(id);
+      return { found: true, row };
+    },
+  };
+}
+
+export type RequestStore = ReturnType<typeof createRequestStore>;
