@@ -1,4 +1,4 @@
-import argon2 from 'argon2';
+import { hash as argon2Hash } from '@node-rs/argon2';
 import { createBenchDatabase } from './lib/database.ts';
 import { discover, signIn } from './lib/flow.ts';
 import { agent } from './lib/http.ts';
@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bench = await createBenchDatabase();
 try {
   const cheap = { login: 'bench', password: 'bench-password-cheap' };
-  const hash = await argon2.hash(cheap.password, { type: argon2.argon2id, memoryCost: 8, timeCost: 1, parallelism: 1 });
+  const hash = await argon2Hash(cheap.password, { memoryCost: 8, timeCost: 1, parallelism: 1 });
   await seedUsers(bench.pool, [{ id: BENCH_USER_ID, login: cheap.login, hash }]);
   const idle: number[] = [];
   const signedIn: number[] = [];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import argon2 from 'argon2';
+import { verify as argon2Verify } from '@node-rs/argon2';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
@@ -87,7 +87,7 @@ async function interaction(req: IncomingMessage, res: ServerResponse, uid: strin
   if (req.method === 'POST' && step === 'login') {
     await provider.interactionDetails(req, res);
     const form = await readForm(req);
-    const good = form.get('login') === account.login && (await argon2.verify(account.hash, form.get('password') ?? ''));
+    const good = form.get('login') === account.login && (await argon2Verify(account.hash, form.get('password') ?? ''));
     if (!good) {
       res.writeHead(401, { 'content-type': 'text/html; charset=utf-8' }).end(loginForm(uid));
       return;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import argon2 from 'argon2';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { bounded } from '../util/bounded.ts';
 
 export interface PasswordHasher {
@@ -15,8 +15,9 @@ export interface Argon2Params {
 
 /** argon2id; the configuration refuses parameters below OWASP's minimum (m=19 MiB, t=2, p=1). */
 export function createArgon2Hasher(params: Argon2Params, opts: { concurrency?: number } = {}): PasswordHasher {
+  // No `algorithm`: the library's default is argon2id (its type is a const enum, which type stripping
+  // cannot read); the password test checks every new hash says argon2id.
   const options = {
-    type: argon2.argon2id,
     memoryCost: params.memoryKiB,
     timeCost: params.iterations,
     parallelism: params.parallelism,
@@ -24,9 +25,9 @@ export function createArgon2Hasher(params: Argon2Params, opts: { concurrency?: n
   // Each hash holds its memory cost (19 MiB by default) while it runs, and more hashes than cores
   // at once finish no sooner: the bound caps the memory a burst of sign-ins takes.
   const limit = opts.concurrency ?? availableParallelism();
-  const verify = bounded(limit, (hash: string, password: string) => argon2.verify(hash, password));
+  const verify = bounded(limit, (hash: string, password: string) => argon2Verify(hash, password));
   return {
-    hash: bounded(limit, (password: string) => argon2.hash(password, options)),
+    hash: bounded(limit, (password: string) => argon2Hash(password, options)),
     async verify(hash, password) {
       try {
         return await verify(hash, password);

@@ -33,3 +33,14 @@ t.test('bounded: never more than the limit at once, in order, failures release t
   t.same(order.slice(2), [2, 3, 4], 'waiters run in arrival order');
   t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
 });
+
+t.test('new hashes are argon2id with the configured cost; hashes made by another argon2 library verify', async (t) => {
+  const hasher = createArgon2Hasher({ memoryKiB: 19456, iterations: 2, parallelism: 1 });
+  const hash = await hasher.hash('correct horse');
+  t.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, 'the PHC string says argon2id and the cost');
+  // Made by the reference C implementation (the `argon2` package this service used before): stored
+  // hashes keep working across the change of library.
+  const reference = '$argon2id$v=19$m=19456,t=2,p=1$sKhlWSSQzAQdpvQOOE9HSQ$zLLRMDcXcOfbk5/HHqUiabD5wgCX1lkX7ydvFnK/NLU';
+  t.equal(await hasher.verify(reference, 'correct horse battery'), true, 'its password verifies');
+  t.equal(await hasher.verify(reference, 'correct horse batterY'), false, 'another does not');
+});
