@@ -35,5 +35,7 @@ export async function rootAdmin(ctx: AppContext): Promise<{ id: string; login: s
 
 /** Every audit row, as stored (to check for secrets in any column). */
 export async function auditRows(ctx: AppContext): Promise<Array<Record<string, unknown>>> {
+  // Sign-in events are queued and written together (audit.service.ts): what happened so far first.
+  await ctx.audit.flush();
   return (await sql<Record<string, unknown>>`select * from audit_events order by id`.execute(ctx.db.db)).rows;
 }
