@@ -73,7 +73,11 @@ export function createPatQueries(db: Kysely<Database>) {
           u.login, u.roles, ${grantsOf('p.id')} as grants
         from personal_access_tokens p
         join users u on u.id = p.user_id
-        where p.digest = any(${digests}::text[]) and p.revoked_at is null and not u.locked`),
+        where ${
+          // One digest (a quiet moment): a plain equality, which Postgres runs for a third of the CPU
+          // of unpacking a one-element array.
+          digests.length === 1 ? sql`p.digest = ${digests[0]}` : sql`p.digest = any(${digests}::text[])`
+        } and p.revoked_at is null and not u.locked`),
 
     /**
      * The write half, for many uses in one statement: each token's latest use. A sliding token's

@@ -36,6 +36,7 @@ for (const kind of dbKinds()) {
     const now = new Date();
     const hot: Record<string, Compilable> = {
       'PAT lookup': p.lookup([pat!.digest, 'f'.repeat(64)]),
+      'PAT lookup, one digest': p.lookup([pat!.digest]),
       'PAT uses written': p.recordUses([{ id: pat!.id, at: now, from: '192.0.2.1' }]),
       'PAT list': p.listByUser(pat!.user_id),
       'PAT revoke': p.revoke(pat!.id, now, pat!.user_id),
