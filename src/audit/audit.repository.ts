@@ -43,17 +43,7 @@ export function createAuditRepository(db: Kysely<Database>) {
     insert: (e: AuditInsert) =>
       db
         .insertInto('audit_events')
-        .values({
-          at: e.at,
-          action: e.action,
-          outcome: e.outcome,
-          actor_id: e.actorId,
-          actor_login: e.actorLogin,
-          address: e.address,
-          target_type: e.targetType,
-          target_id: e.targetId,
-          details: JSON.stringify(e.details),
-        })
+        .values({ ...toRecord(e), details: JSON.stringify(e.details) })
         .execute(),
 
     /**
