@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { createContext } from '../context.ts';
 import { describeTarget, targetFromConfig } from '../db/connect.ts';
 import { releaseStartupMemory } from '../process-tuning.ts';
-import { installSignalHandlers, startServer } from '../server.ts';
 import { configFor } from './shared.ts';
 
 export function registerStart(program: Command): void {
@@ -11,6 +10,9 @@ export function registerStart(program: Command): void {
     .description('serve (what npm start runs)')
     .action(async (_opts, cmd: Command) => {
       const config = configFor(cmd);
+      // The web app (Fastify, every route, the OpenAPI plugin) loads here, not for every command:
+      // the operator commands only need the context, and load in half the time without it.
+      const { installSignalHandlers, startServer } = await import('../server.ts');
       const ctx = await createContext(config);
       ctx.log.info({ database: describeTarget(targetFromConfig(config)) }, 'database ready');
       const admin = await ctx.users.ensureFirstAdmin(config.adminPassword);
