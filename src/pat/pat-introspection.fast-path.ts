@@ -2,6 +2,7 @@ import { parse as parseForm } from 'node:querystring';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { parseAuthorization } from '../auth/bearer.ts';
 import type { CellsClientMetadata } from '../clients/default-clients.ts';
 import { UnavailableError } from '../errors/app-error.ts';
 import { peekBody } from '../http/peek-body.ts';
@@ -34,14 +35,11 @@ interface ClientCredentials {
 function credentialsOf(authorization: string | undefined, form: Record<string, string | string[] | undefined>): ClientCredentials | undefined {
   if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) return undefined;
   if (authorization !== undefined) {
-    if (form.client_secret !== undefined) return undefined;
-    const m = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(authorization);
-    if (!m) return undefined;
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const i = decoded.indexOf(':');
-    if (i <= 0 || i === decoded.length - 1) return undefined;
-    const clientId = decoded.slice(0, i);
-    const secret = decoded.slice(i + 1);
+    // Exactly `Basic <value>`, as the provider reads it; a looser header is its to judge.
+    if (form.client_secret !== undefined || !/^basic \S+$/i.test(authorization)) return undefined;
+    const creds = parseAuthorization(authorization);
+    if (typeof creds !== 'object' || creds.kind !== 'basic' || !creds.secret) return undefined;
+    const { login: clientId, secret } = creds;
     if (NEEDS_DECODING.test(clientId) || NEEDS_DECODING.test(secret)) return undefined;
     if (form.client_id !== undefined && form.client_id !== clientId) return undefined;
     return { clientId, secret };
