@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SERVER_MALLOC_ENV, SERVER_NODE_FLAGS } from '../../src/process-tuning.ts';
+import { freePort } from '../../test/helpers/free-port.ts';
 
 // Every server under test runs as its own process, so that its memory and CPU are its own and
 // can be read from /proc (the load generator lives in the bench process and is not counted).
@@ -15,17 +15,6 @@ export interface Served {
   pid: number;
   output(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Spawns `node <args>` and waits for `ready` in its output (30 s at most). */

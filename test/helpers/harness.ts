@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app.ts';
@@ -7,6 +6,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createContext, type AppContext, type ContextOptions } from '../../src/context.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase, type DbKind } from './database.ts';
+import { freePort } from './free-port.ts';
 
 export interface TestApp {
   ctx: AppContext;
@@ -24,16 +24,7 @@ interface Tap {
   teardown(fn: () => unknown): void;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface BuildTestAppOptions extends Omit<ContextOptions, 'database' | 'log'> {
   kind: DbKind;
