@@ -29,7 +29,7 @@ const cleanup = () => (cleaning ??= (async () => {
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 async function main(): Promise<void> {
-  // `--profile`: cells-auth writes a V8 CPU profile into bench/results/ when it stops.
+  // `--profile`: cells-auth and the baselines write V8 CPU profiles into bench/results/ when they stop.
   const profile = process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', fileURLToPath(new URL('./results/', import.meta.url))] : [];
   const env = await setup(sizes, cleanups, (line) => log(`${stamp()} ${line}`), profile);
   const rows: Row[] = [];

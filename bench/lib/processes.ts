@@ -81,10 +81,10 @@ export async function startCellsAuth(opts: { databaseUrl: string; env?: Record<s
  * same Node flags and malloc settings `cells-auth start` gives itself (src/process-tuning.ts), so
  * that a ratio compares the software, not how each runtime was set up.
  */
-export async function startBaseline(script: string, env: Record<string, string> = {}): Promise<Served> {
+export async function startBaseline(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Served> {
   const port = await freePort();
   const file = fileURLToPath(new URL(`../baselines/${script}`, import.meta.url));
-  return serve(script.replace(/\.ts$/, ''), [...SERVER_NODE_FLAGS, file], { ...SERVER_MALLOC_ENV, PORT: String(port), ...env }, 'listening', port);
+  return serve(script.replace(/\.ts$/, ''), [...SERVER_NODE_FLAGS, ...nodeArgs, file], { ...SERVER_MALLOC_ENV, PORT: String(port), ...env }, 'listening', port);
 }
 
 /** Resident memory now and its high-water mark, in MB (Linux /proc). */
