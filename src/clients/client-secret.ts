@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 // Client secrets are shown once and kept only as a SHA-256 digest (STYLE §10, as immich keeps its API
 // keys). A plain digest is enough here: the secrets we generate carry 256 random bits, and the ones an
@@ -13,7 +13,7 @@ export function generateClientSecret(): string {
 
 /** What is stored in place of the secret: `sha256:<hex>`. */
 export function digestClientSecret(secret: string): string {
-  return PREFIX + createHash('sha256').update(secret, 'utf8').digest('hex');
+  return PREFIX + hash('sha256', secret, 'hex');
 }
 
 /**
@@ -23,7 +23,8 @@ export function digestClientSecret(secret: string): string {
  */
 export function clientSecretMatches(presented: unknown, stored: unknown): boolean {
   if (typeof presented !== 'string' || !presented || typeof stored !== 'string' || !stored.startsWith(PREFIX)) return false;
-  const expected = Buffer.from(stored.slice(PREFIX.length), 'hex');
-  const actual = createHash('sha256').update(presented, 'utf8').digest();
+  // Compared as hex text, both sides the same length (a digest of any secret is 64 characters).
+  const expected = Buffer.from(stored.slice(PREFIX.length), 'latin1');
+  const actual = Buffer.from(hash('sha256', presented, 'hex'), 'latin1');
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 // SPEC §6.2. A personal access token reads `cap_` + 43 random base62 characters (43 × log2 62 ≈ 256.03
@@ -62,5 +62,6 @@ export function isWellFormedPat(value: string): boolean {
 
 /** What is stored and looked up: the SHA-256 of the whole token, in hex. */
 export function patDigest(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot hashing: a third of the cost of a Hash object for a string this short (every check).
+  return hash('sha256', token, 'hex');
 }
