@@ -10,7 +10,7 @@ import type { ProviderFastPath } from '../oidc/oidc.plugin.ts';
 import { OIDC_PREFIX } from '../oidc/provider.ts';
 import { patIntrospectionBody } from './pat-introspection.ts';
 import type { PatService } from './pat.service.ts';
-import { looksLikePat } from './token-format.ts';
+import { looksLikePat, PAT_PREFIX } from './token-format.ts';
 
 // SPEC §6.4 on the hot path: a resource server introspecting a PAT. The provider's endpoint (client
 // authentication, three lookups for the token kinds it knows, then ours in pat-introspection.ts) cost
@@ -54,7 +54,8 @@ export function patIntrospectionFastPath(deps: { provider: () => Provider; pats:
     if (!FORM.test(headers['content-type'] ?? '') || headers.origin !== undefined) return false;
     if (headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined || headers.dpop !== undefined) return false;
     const body = await peekBody(request.raw, BODY_LIMIT);
-    if (!body) return false;
+    // No PAT prefix anywhere in the body (an access or refresh token): the provider's, unparsed.
+    if (!body || body.indexOf(PAT_PREFIX) === -1) return false;
     const form = parseForm(body.toString('utf8'));
     const token = form.token;
     if (typeof token !== 'string' || !looksLikePat(token)) return false;
