@@ -20,20 +20,24 @@ export interface NewPatRow {
   currentExpiry: Date;
 }
 
-/** What a lookup returns: the token, its owner, its grants. */
+/** What a lookup returns: the token, its owner, its grants. Times are epoch milliseconds. */
 export interface VerifiedRow {
   digest: string;
   id: string;
   user_id: string;
   label: string;
-  created_at: Date;
-  expires_at: Date | null;
+  created_ms: number;
+  expires_ms: number | null;
   window_seconds: number | null;
-  current_expiry: Date;
+  current_expiry_ms: number;
   login: string;
   roles: string[];
   grants: NodeGrant[];
 }
+
+// A timestamp as epoch milliseconds (float8): read as a plain number, where a timestamptz is parsed
+// from text into a Date by the driver — three of them per token, on every check.
+const epochMs = (column: string) => sql.raw(`(extract(epoch from ${column}) * 1000)::float8`);
 
 const grantsOf = (tokenId: string) => sql<NodeGrant[]>`(
   select coalesce(json_agg(json_build_object('node', g.node_uuid, 'perm', g.perm) order by g.node_uuid), '[]'::json)
@@ -69,8 +73,8 @@ export function createPatQueries(db: Kysely<Database>) {
      */
     lookup: (digests: string[]) =>
       raw(sql<VerifiedRow>`
-        select p.digest, p.id, p.user_id, p.label, p.created_at, p.expires_at, p.window_seconds, p.current_expiry,
-          u.login, u.roles, ${grantsOf('p.id')} as grants
+        select p.digest, p.id, p.user_id, p.label, ${epochMs('p.created_at')} as created_ms, ${epochMs('p.expires_at')} as expires_ms,
+          p.window_seconds, ${epochMs('p.current_expiry')} as current_expiry_ms, u.login, u.roles, ${grantsOf('p.id')} as grants
         from personal_access_tokens p
         join users u on u.id = p.user_id
         where ${
@@ -93,7 +97,7 @@ export function createPatQueries(db: Kysely<Database>) {
           last_used_from = case when p.last_used_at is null or p.last_used_at <= u.at
             then coalesce(u.from_addr, p.last_used_from) else p.last_used_from end,
           last_used_at = greatest(p.last_used_at, u.at)
-        from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.at)}::timestamptz[], ${uses.map((x) => x.from)}::text[])
+        from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.at.toISOString())}::timestamptz[], ${uses.map((x) => x.from)}::text[])
           as u(id, at, from_addr)
         where p.id = u.id`),
 

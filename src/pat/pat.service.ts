@@ -144,9 +144,9 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
     }
     if (!row) return undefined;
     // Good until the later of the stored expiry and the one this instance's unwritten uses moved it to.
-    const expiry = Math.max(row.current_expiry.getTime(), usage.expiryOf(row.id) ?? 0);
+    const expiry = Math.max(row.current_expiry_ms, usage.expiryOf(row.id) ?? 0);
     if (now >= expiry) return undefined;
-    const hard = row.expires_at?.getTime() ?? Infinity;
+    const hard = row.expires_ms ?? Infinity;
     const next = row.window_seconds === null ? expiry : Math.max(expiry, Math.min(now + row.window_seconds * 1000, hard));
     await usage.record(row.id, { at: now, from: address, expiry: next });
     return {
@@ -156,9 +156,9 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
       roles: row.roles,
       label: row.label,
       grants: row.grants,
-      createdAt: row.created_at,
+      createdAt: new Date(row.created_ms),
       expiresAt: new Date(next),
-      hardExpiresAt: row.expires_at,
+      hardExpiresAt: row.expires_ms === null ? null : new Date(row.expires_ms),
     };
   }
 
