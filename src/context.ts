@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
 import { createUsersRepository } from './accounts/users.repository.ts';
 import { createUsersService, type UsersService } from './accounts/users.service.ts';
+import { cacheAccounts } from './accounts/account-cache.ts';
 import { createUsersAdminService, type UsersAdminService } from './accounts/users.admin.service.ts';
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
 import { createClientsRepository } from './clients/clients.repository.ts';
@@ -113,11 +114,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
 
-    const users = createUsersService({
-      repo: createUsersRepository(db.db),
-      hasher: options.hasher ?? createArgon2Hasher(config.password),
-      lockoutThreshold: config.login.lockoutThreshold,
-      log,
+    // The provider's account lookups answered from a second-long cache (account-cache.ts).
+    const { users, usersAdmin, findAccount } = cacheAccounts({
+      users: createUsersService({
+        repo: createUsersRepository(db.db),
+        hasher: options.hasher ?? createArgon2Hasher(config.password),
+        lockoutThreshold: config.login.lockoutThreshold,
+        log,
+      }),
+      admin: (accounts) => createUsersAdminService({ db: db.db, accounts }),
     });
     const keys = createKeysService({
       repo: createKeysRepository(db.db),
@@ -150,7 +155,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       keys,
       log,
       build: (keySet) => {
-        const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: users.findById });
+        const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: findAccount });
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
         provider.on('grant.success', (gctx) => metrics.tokensIssued.inc({ grant: String(gctx.oidc.params?.grant_type ?? 'unknown') }));
         provider.use(patIntrospection({ pats, log }));
@@ -175,7 +180,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       clock,
       db,
       users,
-      usersAdmin: createUsersAdminService({ db: db.db, accounts: users }),
+      usersAdmin,
       clients,
       keys,
       oidc,

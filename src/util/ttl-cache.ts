@@ -4,6 +4,8 @@
 export interface TtlCache<K, V> {
   /** The cached answer (undefined included), or a fresh one from `load`. */
   get(key: K, load: (key: K) => Promise<V>): Promise<V>;
+  /** Keeps an answer this instance just read elsewhere (so the next ask needs no load). */
+  set(key: K, value: V): void;
   /** Forgets one key (this instance changed it: its next reader must not see the old answer). */
   delete(key: K): void;
   clear(): void;
@@ -25,6 +27,11 @@ export function createTtlCache<K, V>(opts: { ttlMs: number; max: number; now?: (
         if (entries.get(key)?.value === value) entries.delete(key);
       });
       return value;
+    },
+    set(key, value) {
+      entries.delete(key);
+      if (entries.size >= opts.max) entries.delete(entries.keys().next().value as K);
+      entries.set(key, { value: Promise.resolve(value), until: now() + opts.ttlMs });
     },
     delete: (key) => void entries.delete(key),
     clear: () => entries.clear(),

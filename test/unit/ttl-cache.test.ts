@@ -31,3 +31,25 @@ t.test('answers are kept for their lifetime, within the size bound; failures are
   await t.rejects(cache.get('down', load), /store down/);
   t.equal(loads, 7, 'a failure is asked again next time');
 });
+
+t.test('an answer read elsewhere can be kept; it lives as long as a loaded one', async (t) => {
+  let clock = 0;
+  let loads = 0;
+  const cache = createTtlCache<string, string | undefined>({ ttlMs: 1000, max: 2, now: () => clock });
+  const load = async (k: string) => {
+    loads++;
+    return k.toUpperCase();
+  };
+  cache.set('a', 'kept');
+  t.equal(await cache.get('a', load), 'kept', 'answered without a load');
+  t.equal(loads, 0);
+  cache.set('b', 'B');
+  cache.set('c', 'C'); // the bound: 'a' (oldest) goes
+  t.equal(await cache.get('a', load), 'A');
+  t.equal(loads, 1, 'the oldest went when full');
+  clock = 1000;
+  t.equal(await cache.get('c', load), 'C');
+  t.equal(loads, 2, 'after its lifetime it is asked again');
+  cache.set('c', 'newer');
+  t.equal(await cache.get('c', load), 'newer', 'a newer answer replaces the kept one');
+});
