@@ -3,7 +3,7 @@ import { isDatabaseUnavailable } from '../errors/db-errors.ts';
 import { isWellFormedPat } from '../pat/token-format.ts';
 import type { Clock } from '../util/clock.ts';
 import { createCoalescer, type Coalescer } from '../util/coalesce.ts';
-import type { OidcModelsRepository, StoredModel } from './oidc-models.repository.ts';
+import { modelKey, parseModelKey, type OidcModelsRepository, type StoredModel } from './oidc-models.repository.ts';
 import type { RequestStore } from './request-store.ts';
 
 // Models that can be redeemed once. A second redemption is refused here, at the database, so that two
@@ -54,27 +54,25 @@ export function createAdapterFactory(deps: {
   // This request's pending writes go out before anything reads or conditionally writes.
   const settle = () => guardStore(() => store.settle());
   const now = () => new Date(clock.now());
-  // One coalescer per model: the finds of one event-loop turn (many requests' tokens and grants
-  // under load) are one query per model.
+  // The finds of one event-loop turn (many requests' tokens and grants under load) are one query
+  // per model; codes and tokens, which are read with their grants, one query whatever their kind.
   const finders = new Map<string, Coalescer<string, StoredModel>>();
   const finderOf = (model: string) => {
     let finder = finders.get(model);
     if (!finder) finders.set(model, (finder = createCoalescer({ fetch: (ids) => repo.findMany(model, ids, now()) })));
     return finder;
   };
-  const holders = new Map<string, Coalescer<string, StoredModel & { grant: StoredModel | undefined }>>();
-  const holderFinderOf = (model: string) => {
-    let finder = holders.get(model);
-    if (!finder) holders.set(model, (finder = createCoalescer({ fetch: (ids) => repo.findManyWithGrant(model, ids, now()) })));
-    return finder;
-  };
+  // (An introspection without a type hint asks for its token as an access and a refresh token at once.)
+  const holders = createCoalescer<string, StoredModel & { grant: StoredModel | undefined }>({
+    fetch: (batch) => repo.findManyWithGrant(batch.map(parseModelKey), now()),
+  });
   const load = async (model: string, id: string): Promise<StoredModel | undefined> => {
     if (model === 'Grant') {
       const kept = store.takeGrant(id);
       if (kept.found) return kept.row;
     }
     if (!GRANT_HOLDERS.has(model)) return finderOf(model).load(id);
-    const row = await holderFinderOf(model).load(id);
+    const row = await holders.load(modelKey(model, id));
     const grantId = row?.payload.grantId;
     if (typeof grantId === 'string') store.keepGrant(grantId, row!.grant);
     return row;

@@ -45,10 +45,10 @@ function writeManyText(removals: number, upserts: number): string {
   return text;
 }
 
-const withGrant = (idIs: string) => `select t.id, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at
+const withGrant = (keyIs: string) => `select t.model, t.id, t.payload, t.consumed_at, g.payload as grant_payload, g.consumed_at as grant_consumed_at
     from oidc_models t
     left join oidc_models g on g.model = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > $3)
-    where t.model = $1 and ${idIs} and (t.expires_at is null or t.expires_at > $3)`;
+    where ${keyIs} and (t.expires_at is null or t.expires_at > $3)`;
 
 // The provider's statements as fixed texts. A sign-in runs about ten of them; built with the
 // query builder, building and compiling each was an eighth of the server's CPU per sign-in. The
@@ -64,8 +64,12 @@ const SQL = {
   findMany: `select id, payload, consumed_at from oidc_models where model = $1 and id = any($2::text[]) and ${LIVE}`,
   // A code or token with its grant (the provider asks for the grant next): one index probe more,
   // one round trip less. The grant's own expiry applies to it.
-  findOneWithGrant: withGrant('t.id = $2'),
-  findManyWithGrant: withGrant('t.id = any($2::text[])'),
+  findOneWithGrant: withGrant('t.model = $1 and t.id = $2'),
+  findManyWithGrant: withGrant('t.model = $1 and t.id = any($2::text[])'),
+  // Several kinds at once: an introspection without a type hint asks for the token as an access
+  // and as a refresh token in the same turn. The index walks every (kind, id) pair; a pair that
+  // was not asked for cannot match (ids are random and unique).
+  findAcrossWithGrant: withGrant('t.model = any($1::text[]) and t.id = any($2::text[])'),
   findByUid: `select payload, consumed_at from oidc_models where model = $1 and uid = $2 and ${LIVE}`,
   findByUserCode: `select payload, consumed_at from oidc_models where model = $1 and user_code = $2 and ${LIVE}`,
   consume: 'update oidc_models set consumed_at = $3 where model = $1 and id = $2 and consumed_at is null returning id',
@@ -78,6 +82,14 @@ const SQL = {
 export interface ModelKey {
   model: string;
   id: string;
+}
+
+/** One string for a (kind, id) pair, as a map key (no kind or id holds a NUL: the adapter refuses such ids). */
+export const modelKey = (model: string, id: string) => `${model}\u0000${id}`;
+
+export function parseModelKey(key: string): ModelKey {
+  const cut = key.indexOf('\u0000');
+  return { model: key.slice(0, cut), id: key.slice(cut + 1) };
 }
 
 /**
@@ -97,11 +109,17 @@ export function createOidcModelsQueries(db: Kysely<Database>) {
       ids.length === 1
         ? statement<StoredModel & { id: string }>(SQL.findOne, [model, ids[0], now])
         : statement<StoredModel & { id: string }>(SQL.findMany, [model, ids, now]),
-    findManyWithGrant: (model: string, ids: string[], now: Date) =>
-      statement<StoredModel & { id: string; grant_payload: Record<string, unknown> | null; grant_consumed_at: Date | null }>(
-        ids.length === 1 ? SQL.findOneWithGrant : SQL.findManyWithGrant,
-        [model, ids.length === 1 ? ids[0] : ids, now],
-      ),
+    /** Codes or tokens by kind and id, each with its grant: one statement, whatever the mix of kinds. */
+    findManyWithGrant: (keys: ModelKey[], now: Date) => {
+      const models = [...new Set(keys.map((k) => k.model))];
+      const ids = keys.map((k) => k.id);
+      const text = models.length > 1 ? SQL.findAcrossWithGrant : ids.length === 1 ? SQL.findOneWithGrant : SQL.findManyWithGrant;
+      return statement<StoredModel & ModelKey & { grant_payload: Record<string, unknown> | null; grant_consumed_at: Date | null }>(text, [
+        models.length > 1 ? models : models[0],
+        ids.length === 1 ? ids[0] : [...new Set(ids)],
+        now,
+      ]);
+    },
     findBy: (model: string, column: 'uid' | 'user_code', value: string, now: Date) =>
       statement<StoredModel>(column === 'uid' ? SQL.findByUid : SQL.findByUserCode, [model, value, now]),
     /**
@@ -130,11 +148,11 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
     findMany: async (model: string, ids: string[], now: Date): Promise<Map<string, StoredModel>> =>
       new Map((await q.findMany(model, ids, now).execute()).rows.map((r) => [r.id, r])),
 
-    /** Codes or tokens, each with its live grant if it has one (`grant: undefined`: none). */
-    findManyWithGrant: async (model: string, ids: string[], now: Date): Promise<Map<string, StoredModel & { grant: StoredModel | undefined }>> =>
+    /** Codes or tokens, each with its live grant if it has one (`grant: undefined`: none), by modelKey(). */
+    findManyWithGrant: async (keys: ModelKey[], now: Date): Promise<Map<string, StoredModel & { grant: StoredModel | undefined }>> =>
       new Map(
-        (await q.findManyWithGrant(model, ids, now).execute()).rows.map((r) => [
-          r.id,
+        (await q.findManyWithGrant(keys, now).execute()).rows.map((r) => [
+          modelKey(r.model, r.id),
           { payload: r.payload, consumed_at: r.consumed_at, grant: r.grant_payload ? { payload: r.grant_payload, consumed_at: r.grant_consumed_at } : undefined },
         ]),
       ),

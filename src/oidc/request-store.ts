@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { guardStore } from './adapter.ts';
-import type { ModelKey, OidcModelsRepository, StoredModel, UpsertModel } from './oidc-models.repository.ts';
+import { modelKey, type ModelKey, type OidcModelsRepository, type StoredModel, type UpsertModel } from './oidc-models.repository.ts';
 
 // What one provider request holds between its statements; nothing outlives the request.
 //
@@ -30,8 +30,6 @@ interface Pending {
   /** Grants read along with a token, by id (undefined: there is no live grant of that id). */
   grants: Map<string, StoredModel | undefined>;
 }
-
-const keyOf = (model: string, id: string) => `${model}\u0000${id}`;
 
 export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'upsert' | 'destroy' | 'writeMany'> }) {
   const { repo } = deps;
@@ -90,7 +88,7 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
       const p = open();
       if (!p) return false;
       forgetGrant(p, row.model, row.id);
-      const key = keyOf(row.model, row.id);
+      const key = modelKey(row.model, row.id);
       // Removed then written again in one request: two statements, in that order (one statement
       // cannot both delete and insert a key, and the new row must start unconsumed).
       if (p.ops.get(key) && 'remove' in p.ops.get(key)!) await flush(p);
@@ -103,7 +101,7 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
       const p = open();
       if (!p) return false;
       forgetGrant(p, model, id);
-      p.ops.set(keyOf(model, id), { remove: { model, id } });
+      p.ops.set(modelKey(model, id), { remove: { model, id } });
       return true;
     },
 
