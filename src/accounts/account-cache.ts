@@ -6,7 +6,7 @@ import type { UsersService } from './users.service.ts';
 // The provider asks for the signed-in account twice after the login form: when the sign-in resumes
 // (to issue the code) and at the token request (for the ID token's claims), each time by id, a
 // moment after the form read the same row by login. A second-long cache answers both from that
-// read: two of a sign-in's thirteen statements.
+// read: two statements fewer per sign-in.
 //
 // Freshness: every change made through this instance drops the entry at once; a change made by
 // another instance (or the CLI) is seen within the lifetime. A lock or a deletion also removes the
