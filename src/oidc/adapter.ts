@@ -55,14 +55,14 @@ export function createAdapterFactory(deps: {
   const settle = () => guardStore(() => store.settle());
   const now = () => new Date(clock.now());
   // The finds of one event-loop turn (many requests' tokens and grants under load) are one query
-  // per model; codes and tokens, which are read with their grants, one query whatever their kind.
+  // per model; codes and tokens, which are read with their grants, one query whatever their kind
+  // (an introspection without a type hint asks for its token as an access and a refresh token at once).
   const finders = new Map<string, Coalescer<string, StoredModel>>();
   const finderOf = (model: string) => {
     let finder = finders.get(model);
     if (!finder) finders.set(model, (finder = createCoalescer({ fetch: (ids) => repo.findMany(model, ids, now()) })));
     return finder;
   };
-  // (An introspection without a type hint asks for its token as an access and a refresh token at once.)
   const holders = createCoalescer<string, StoredModel & { grant: StoredModel | undefined }>({
     fetch: (batch) => repo.findManyWithGrant(batch.map(parseModelKey), now()),
   });
