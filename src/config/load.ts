@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { configSchema, type Config } from './schema.ts';
+import { configSchema, tlsSchema, type Config } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
 /** Where `cells-auth config tls` writes without --config; the commands read it when it exists. */
@@ -89,10 +89,55 @@ function envLayer(env: Env): Tree {
   return layer;
 }
 
+// The keys each TLS mode reads. Keys of another mode are inactive, not wrong: the mode may have been
+// switched by an environment variable over a file written for another one (CELLS_AUTH_TLS_MODE=none
+// over a file with tls.certFile), so they are dropped before the strict check.
+const TLS_MODE_KEYS: Record<string, string[]> = Object.fromEntries(
+  tlsSchema.options.map((o) => [o.shape.mode.value, Object.keys(o.shape)]),
+);
+const ALL_TLS_KEYS = new Set(Object.values(TLS_MODE_KEYS).flat());
+
+function dropInactiveTlsKeys(tree: Tree): Tree {
+  const tls = tree.tls;
+  if (!isTree(tls) || typeof tls.mode !== 'string' || !TLS_MODE_KEYS[tls.mode]) return tree;
+  const active = new Set(TLS_MODE_KEYS[tls.mode]);
+  return { ...tree, tls: Object.fromEntries(Object.entries(tls).filter(([k]) => active.has(k) || !ALL_TLS_KEYS.has(k))) };
+}
+
+/** The keys the schema knows at `path` of the (merged) settings, for an "unknown setting" message. */
+function knownKeys(path: PropertyKey[], tree: Tree): string[] {
+  let schema: z.ZodType = configSchema;
+  let node: unknown = tree;
+  for (const key of [...path, undefined]) {
+    // Through defaults and optionals to the object (or, for tls, the variant of the mode given).
+    for (;;) {
+      if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+      else if (schema instanceof z.ZodDiscriminatedUnion) {
+        const mode = isTree(node) ? node.mode : undefined;
+        const variant = (schema.options as z.ZodObject[]).find((o) => (o.shape.mode as z.ZodLiteral).value === mode);
+        if (!variant) return [];
+        schema = variant;
+      } else break;
+    }
+    if (!(schema instanceof z.ZodObject)) return [];
+    if (key === undefined) return Object.keys(schema.shape);
+    schema = schema.shape[String(key)] as z.ZodType;
+    node = isTree(node) ? node[String(key)] : undefined;
+    if (!schema) return [];
+  }
+  return [];
+}
+
 /** One line for the first problem zod found, naming the setting. */
-export function describeIssue(error: z.ZodError): string {
+export function describeIssue(error: z.ZodError, tree: Tree = {}): string {
   const issue = error.issues[0]!;
   const path = issue.path.join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${path}: ` : '';
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    const known = knownKeys(issue.path, tree);
+    return `config: ${where}unknown setting${issue.keys.length > 1 ? 's' : ''} ${keys}${known.length ? ` (known here: ${known.join(', ')})` : ''}`;
+  }
   return `config: ${path}: ${issue.message}`;
 }
 
@@ -111,8 +156,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (file) tree = merge(tree, readYaml(file));
   tree = merge(tree, envLayer(env));
   if (options.overrides) tree = merge(tree, options.overrides);
+  tree = dropInactiveTlsKeys(tree);
   const parsed = configSchema.safeParse(tree);
-  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error));
+  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error, tree));
   const config = parsed.data;
   config.dataDir = resolve(config.dataDir);
   return config;

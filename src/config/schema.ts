@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 // Every setting of the service. This schema is the only description of the configuration: the
 // defaults in config/default.yaml, the environment mapping in load.ts and the error messages at boot
-// all come from it.
+// all come from it. Its objects are strict: a misspelt key (`throtle`, `public_url`) stops the
+// start naming it, instead of leaving the default silently in force.
 
 const duration = z.number().int().positive();
 
@@ -20,18 +21,18 @@ const publicUrl = z
 
 // TLS modes are a discriminated union: a wrong combination fails at boot naming the setting.
 export const tlsSchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('none') }),
-  z.object({
+  z.strictObject({ mode: z.literal('none') }),
+  z.strictObject({
     mode: z.literal('file'),
     certFile: z.string().min(1, 'required when tls.mode is file'),
     keyFile: z.string().min(1, 'required when tls.mode is file'),
   }),
-  z.object({
+  z.strictObject({
     mode: z.literal('self'),
     // Extra names and addresses for the leaf; the public URL's host is always included.
     hosts: z.array(z.string().min(1)).default([]),
   }),
-  z.object({
+  z.strictObject({
     mode: z.literal('letsencrypt'),
     email: z.email('an e-mail address is required for Let\'s Encrypt'),
     acceptTos: z.literal(true, 'the ACME subscriber agreement must be accepted (tls.acceptTos: true)'),
@@ -44,14 +45,14 @@ export const tlsSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   publicUrl: publicUrl.default('http://localhost:8080'),
   // Further public URLs this service is reachable under (the `#binds...#` placeholder).
   extraPublicUrls: z.array(publicUrl).default([]),
   bind: hostPort.default('0.0.0.0:8080'),
   dataDir: z.string().min(1).default('./data'),
   database: z
-    .object({
+    .strictObject({
       url: z
         .string()
         .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
@@ -61,11 +62,11 @@ export const configSchema = z.object({
     .default({ poolSize: 10 }),
   tls: tlsSchema.default({ mode: 'none' }),
   log: z
-    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
   // Socket limits, so that slow or idle clients cannot hold connections open (Slowloris).
   http: z
-    .object({
+    .strictObject({
       // A socket idle this long is closed, mid-request or not.
       connectionTimeoutSeconds: z.number().int().min(1).max(600).default(30),
       // The whole request (headers and body) must arrive within this.
@@ -76,7 +77,7 @@ export const configSchema = z.object({
   // Addresses (IPs or CIDRs) whose X-Forwarded-* headers are believed.
   trustedProxies: z.array(z.string().min(1)).default([]),
   ttl: z
-    .object({
+    .strictObject({
       accessToken: duration.default(600),
       refreshToken: duration.default(60 * 24 * 3600),
       idToken: duration.default(3600),
@@ -95,10 +96,10 @@ export const configSchema = z.object({
   // Seconds during which a client's own parallel refreshes of one token are tolerated.
   refreshGraceSeconds: z.number().int().min(0).max(300).default(5),
   login: z
-    .object({
+    .strictObject({
       lockoutThreshold: z.number().int().min(1).default(10),
       throttle: z
-        .object({
+        .strictObject({
           perAddress: z.number().int().min(1).default(30),
           windowSeconds: z.number().int().min(1).default(300),
         })
@@ -112,7 +113,7 @@ export const configSchema = z.object({
   buildRevision: z.string().regex(/^[\w.+-]{1,100}$/, 'expected a revision such as a git commit hash').optional(),
   // argon2id cost. The defaults are above OWASP's minimum (m=19 MiB, t=2, p=1).
   password: z
-    .object({
+    .strictObject({
       memoryKiB: z.number().int().min(19456).default(19456),
       iterations: z.number().int().min(2).default(2),
       parallelism: z.number().int().min(1).default(1),
