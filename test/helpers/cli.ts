@@ -3,7 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { UsersService } from '../../src/accounts/users.service.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createContext } from '../../src/context.ts';
 import type { DatabaseTarget } from '../../src/db/connect.ts';
+import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase, type DbKind } from './database.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/cells-auth.js', import.meta.url));
@@ -35,6 +39,16 @@ export async function cliDatabase(t: Tap, kind: DbKind): Promise<CliDatabase> {
   const db = await freshDatabase('postgres');
   t.teardown(() => db.drop());
   return { env: { CELLS_AUTH_DATA_DIR: dataDir, DATABASE_URL: db.url! }, target: db.target, dataDir };
+}
+
+/** Looks at the database the CLI wrote, from this process (and lets go of it before the next command). */
+export async function withUsersOf<T>(db: CliDatabase, fn: (users: UsersService) => Promise<T>): Promise<T> {
+  const ctx = await createContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
+  try {
+    return await fn(ctx.users);
+  } finally {
+    await ctx.close();
+  }
 }
 
 // Only what the command needs: nothing from the developer's own environment leaks into a test.
