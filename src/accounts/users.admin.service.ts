@@ -80,10 +80,21 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; accounts: 
     return { user: await reread(created.user.id, input.login), password: created.password, generated: created.generated };
   }
 
-  /** Sets the given password, or a generated one returned once; a lock stays as it is. */
-  async function setPassword(login: string, given: string | undefined): Promise<{ user: AdminUser; password: string; generated: boolean }> {
+  /**
+   * Sets the given password, or a generated one returned once; a lock stays as it is. What was signed
+   * in with the old password ends with it (sessions, grants, codes and OIDC tokens, as a lock ends
+   * them): a password is reset because it leaked, and a refresh token taken with it would otherwise
+   * outlive the reset by its 60 days. `keepSessions` keeps them (a routine rotation). PATs are
+   * credentials of their own and stay.
+   */
+  async function setPassword(
+    login: string,
+    given: string | undefined,
+    opts: { keepSessions?: boolean } = {},
+  ): Promise<{ user: AdminUser; password: string; generated: boolean; providerRecords: number }> {
     const changed = await deps.accounts.setPassword(login, given);
-    return { user: await reread(changed.user.id, login), password: changed.password, generated: changed.generated };
+    const providerRecords = opts.keepSessions ? 0 : await models.deleteByAccount(changed.user.id);
+    return { user: await reread(changed.user.id, login), password: changed.password, generated: changed.generated, providerRecords };
   }
 
   /** Lets the owner back in and forgets their failed sign-ins. */

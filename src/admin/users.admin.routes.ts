@@ -122,17 +122,18 @@ export async function usersAdminRoutes(app: FastifyInstance, deps: { users: User
     '/users/:login/password',
     {
       schema: {
-        ...doc('setUserPassword', 'Set a user’s password; without one, a password is generated and returned once'),
+        ...doc('setUserPassword', 'Set a user’s password (without one, a password is generated and returned once); the sessions and OIDC tokens of the old one end unless keepSessions'),
         params: loginParams,
         body: setPasswordBody,
         response: { 200: setPasswordResponse.describe('set; a generated password is in the answer, once'), ...adminErrors([400, 404], NO_USER) },
       },
     },
     async (request, reply) => {
-      const { user, password, generated } = await deps.users.setPassword(request.params.login, request.body.password);
-      await recordRequest(deps.audit, request, { action: 'user.password_set', target: target(user.id), details: { login: user.login, generated } });
+      const { password: given, keepSessions } = request.body;
+      const { user, password, generated, providerRecords } = await deps.users.setPassword(request.params.login, given, { keepSessions });
+      await recordRequest(deps.audit, request, { action: 'user.password_set', target: target(user.id), details: { login: user.login, generated, providerRecords } });
       reply.header('cache-control', 'no-store');
-      return generated ? { user, password } : { user };
+      return generated ? { user, password, endedSessions: providerRecords } : { user, endedSessions: providerRecords };
     },
   );
 

@@ -68,9 +68,14 @@ export const updateUserBody = z
 
 export const setPasswordBody = z.strictObject({
   password: password.optional().meta({ description: 'omitted (send {}): one is generated and returned once' }),
+  keepSessions: z
+    .boolean()
+    .optional()
+    .meta({ description: 'true keeps what was signed in with the old password; by default its sessions, grants and OIDC tokens end (personal access tokens stay)' }),
 });
 
 export const setPasswordResponse = z.object({
   user: userView,
   password: z.string().optional().meta({ description: 'the generated password, shown once; absent when the request gave one' }),
+  endedSessions: z.number().int().meta({ description: 'how many sessions, grants, codes and OIDC tokens of the user ended with the old password' }),
 });

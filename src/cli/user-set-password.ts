@@ -8,12 +8,15 @@ export function registerUserSetPassword(user: Command): void {
     .description("replace a user's password; without --password-stdin one is generated and printed once")
     .argument('<login>')
     .option('--password-stdin', 'read the password from standard input')
-    .action(async (login: string, opts: { passwordStdin?: boolean }, cmd: Command) => {
+    .option('--keep-sessions', 'keep what was signed in with the old password (by default its sessions and OIDC tokens end)')
+    .action(async (login: string, opts: { passwordStdin?: boolean; keepSessions?: boolean }, cmd: Command) => {
       const password = opts.passwordStdin ? await readStdin() : undefined;
       await withContext(cmd, async (ctx) => {
-        const changed = await ctx.users.setPassword(login, password);
-        await recordCli(ctx.audit, { action: 'user.password_set', target: { type: 'user', id: changed.user.id }, details: { login: changed.user.login, generated: changed.generated } });
+        const changed = await ctx.usersAdmin.setPassword(login, password, { keepSessions: opts.keepSessions });
+        const details = { login: changed.user.login, generated: changed.generated, providerRecords: changed.providerRecords };
+        await recordCli(ctx.audit, { action: 'user.password_set', target: { type: 'user', id: changed.user.id }, details });
         process.stdout.write(`changed the password of ${changed.user.login} (${changed.user.id})\n`);
+        if (!opts.keepSessions) process.stdout.write(`ended what the old password signed in: ${changed.providerRecords} sessions, grants and tokens (personal access tokens stay)\n`);
         if (changed.generated) process.stdout.write(`password: ${changed.password}\nThis password is shown once: keep it now.\n`);
         // The lock is separate on purpose (see UsersService.setPassword); say so rather than surprise.
         if (changed.user.locked) process.stdout.write(`the account is still locked: run \`cells-auth admin user unlock ${changed.user.login}\`\n`);

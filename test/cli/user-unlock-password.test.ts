@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import t from 'tap';
+import type { AppContext } from '../../src/context.ts';
 import { cliDatabase, runCli, withUsersOf } from '../helpers/cli.ts';
 import { dbKinds } from '../helpers/database.ts';
 
@@ -13,9 +15,30 @@ for (const kind of dbKinds()) {
       t.equal((await users.findByLogin('carol'))?.locked, true, 'locked by ten failures');
     });
 
+    // What the old password signed in (here a session and a refresh token, as the provider stores
+    // them) ends with it; --keep-sessions keeps it.
+    const signedIn = (carolId: string) =>
+      ['Session', 'RefreshToken'].map((model) => ({ model, id: `${model}-${carolId}`, payload: JSON.stringify({ accountId: carolId }) }));
+    const providerRows = (ctx: AppContext, carolId: string) =>
+      ctx.db.db.selectFrom('oidc_models').select('model').where(sql<string>`payload ->> 'accountId'`, '=', carolId).execute();
+    await withUsersOf(db, async (users, ctx) => {
+      await ctx.db.db.insertInto('oidc_models').values(signedIn((await users.findByLogin('carol'))!.id)).execute();
+    });
     const piped = await runCli(['admin', 'user', 'set-password', 'carol', '--password-stdin'], { env: db.env, input: 'second password\n' });
     t.equal(piped.code, 0, piped.stderr);
     t.match(piped.stdout, /^changed the password of carol/);
+    t.match(piped.stdout, /^ended what the old password signed in: 2 sessions, grants and tokens \(personal access tokens stay\)$/m);
+    await withUsersOf(db, async (users, ctx) => {
+      const carolId = (await users.findByLogin('carol'))!.id;
+      t.same(await providerRows(ctx, carolId), [], 'the session and the refresh token are gone');
+      await ctx.db.db.insertInto('oidc_models').values(signedIn(carolId)).execute();
+    });
+    const kept = await runCli(['admin', 'user', 'set-password', 'carol', '--password-stdin', '--keep-sessions'], { env: db.env, input: 'second password\n' });
+    t.equal(kept.code, 0, kept.stderr);
+    t.notMatch(kept.stdout, /ended/);
+    await withUsersOf(db, async (users, ctx) => {
+      t.equal((await providerRows(ctx, (await users.findByLogin('carol'))!.id)).length, 2, '--keep-sessions keeps them');
+    });
     t.match(piped.stdout, /still locked: run `cells-auth admin user unlock carol`/, 'says the lock stays');
     t.notMatch(piped.stdout, /second password/);
 

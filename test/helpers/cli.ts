@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { UsersService } from '../../src/accounts/users.service.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { createContext } from '../../src/context.ts';
+import { createContext, type AppContext } from '../../src/context.ts';
 import type { DatabaseTarget } from '../../src/db/connect.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase, type DbKind } from './database.ts';
@@ -42,10 +42,10 @@ export async function cliDatabase(t: Tap, kind: DbKind): Promise<CliDatabase> {
 }
 
 /** Looks at the database the CLI wrote, from this process (and lets go of it before the next command). */
-export async function withUsersOf<T>(db: CliDatabase, fn: (users: UsersService) => Promise<T>): Promise<T> {
+export async function withUsersOf<T>(db: CliDatabase, fn: (users: UsersService, ctx: AppContext) => Promise<T>): Promise<T> {
   const ctx = await createContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
   try {
-    return await fn(ctx.users);
+    return await fn(ctx.users, ctx);
   } finally {
     await ctx.close();
   }

@@ -209,12 +209,41 @@ for (const kind of dbKinds()) {
     t.equal(refresh.body.error, 'invalid_grant', 'a refresh token from before the lock stays dead after the unlock');
     t.equal(await silentSignIn(), 'login_required', 'and so does the browser session');
 
+    // A new password ends what the old one signed in (it is reset because it leaked); keepSessions
+    // keeps it (a routine rotation). The PAT is a credential of its own and stays.
+    const signedIn = async (password: string) => {
+      const again = await signIn(url, { clientId: 'cells-sync', redirectUri: REDIRECT, login: 'alice', password });
+      const issued = await tokenRequest(url, { grant_type: 'authorization_code', code: again.code, redirect_uri: REDIRECT, client_id: 'cells-sync', code_verifier: again.verifier });
+      const silent = async () => {
+        const back = await follow(again.jar, url, await browse(again.jar, authorizeUrl(url, { clientId: 'cells-sync', redirectUri: REDIRECT, extra: { prompt: 'none' } }).url));
+        return back instanceof URL ? (back.searchParams.get('error') ?? 'signed in') : `a page (${back.status})`;
+      };
+      const refreshes = async () =>
+        (await tokenRequest(url, { grant_type: 'refresh_token', refresh_token: String(issued.body.refresh_token), client_id: 'cells-sync' })).status;
+      return { silent, refreshes, accessToken: String(issued.body.access_token) };
+    };
+    const before = await signedIn('correct horse battery');
     const given = await call(url, 'PUT', '/a/admin/users/alice/password', root.auth, { password: 'a brand new secret' });
     t.equal(given.status, 200, given.text);
     t.equal(given.body.password, undefined);
     t.equal(given.body.user.login, 'alice');
+    t.ok(given.body.endedSessions >= 3, `the session, grant and tokens of the old password ended (${given.body.endedSessions})`);
     t.equal((await ctx.users.authenticate('alice', 'correct horse battery')).ok, false, 'the old password is gone');
     t.equal((await ctx.users.authenticate('alice', 'a brand new secret')).ok, true);
+    t.equal(await before.silent(), 'login_required', 'the browser session of the old password has ended');
+    t.equal(await before.refreshes(), 400, 'its refresh token is dead');
+    t.equal((await fetch(`${url}/oidc/userinfo`, { headers: bearer(before.accessToken) })).status, 401, 'its access token too');
+    t.equal(await verify(), 200, 'her PAT stays');
+
+    const rotated = await signedIn('a brand new secret');
+    const kept = await call(url, 'PUT', '/a/admin/users/alice/password', root.auth, { password: 'a routine rotation', keepSessions: true });
+    t.equal(kept.status, 200, kept.text);
+    t.equal(kept.body.endedSessions, 0, 'keepSessions: nothing ends');
+    t.equal(await rotated.silent(), 'signed in', 'the browser session goes on');
+    t.equal(await rotated.refreshes(), 200, 'and so does the refresh token');
+    const wrongFlag = await call(url, 'PUT', '/a/admin/users/alice/password', root.auth, { password: 'a routine rotation', keepSessions: 'yes' });
+    t.equal(wrongFlag.status, 400);
+    t.match(wrongFlag.body.error_description, /^body\.keepSessions: /);
     const noBody = await call(url, 'PUT', '/a/admin/users/alice/password', root.auth);
     t.equal(noBody.status, 400, 'a body is required');
     t.match(noBody.body.error_description, /^body: /);
@@ -233,7 +262,7 @@ for (const kind of dbKinds()) {
     const actions = rows.map((r) => `${r.action}:${r.target_id === alice.id ? 'alice' : r.target_id === root.id ? 'root' : r.target_id}`);
     t.same(
       actions.filter((a) => a.startsWith('user.')),
-      ['user.updated:alice', 'user.updated:alice', 'user.updated:root', 'user.locked:alice', 'user.unlocked:alice', 'user.password_set:alice', 'user.password_set:alice'],
+      ['user.updated:alice', 'user.updated:alice', 'user.updated:root', 'user.locked:alice', 'user.unlocked:alice', 'user.password_set:alice', 'user.password_set:alice', 'user.password_set:alice'],
       'one event per change; none for no-ops or refusals',
     );
     const [first, second] = rows.filter((r) => r.action === 'user.updated');
@@ -243,9 +272,13 @@ for (const kind of dbKinds()) {
       roles: { from: [], to: ['admin'] },
     });
     t.same((second!.details as { changes: unknown }).changes, { email: { from: 'alice@example.org', to: null }, roles: { from: ['admin'], to: [] } });
-    t.match(rows.filter((r) => r.action === 'user.password_set').map((r) => r.details), [{ generated: false }, { generated: true }]);
+    t.match(rows.filter((r) => r.action === 'user.password_set').map((r) => r.details), [
+      { generated: false, providerRecords: given.body.endedSessions },
+      { generated: false, providerRecords: 0 },
+      { generated: true },
+    ]);
     const stored = JSON.stringify(rows);
-    t.notOk(stored.includes('a brand new secret') || stored.includes(generatedBody.password), 'no password in the trail');
+    t.notOk(['a brand new secret', 'a routine rotation', generatedBody.password].some((p) => stored.includes(p)), 'no password in the trail');
   });
 
   t.test(`the admin scope: who may call it [${kind}]`, async (t) => {
