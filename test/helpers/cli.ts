@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
 import type { UsersService } from '../../src/accounts/users.service.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createContext, type AppContext } from '../../src/context.ts';
@@ -49,6 +50,19 @@ export async function withUsersOf<T>(db: CliDatabase, fn: (users: UsersService, 
   } finally {
     await ctx.close();
   }
+}
+
+/** A refused command, as every command is refused: exit 1, nothing on stdout, one line on stderr. */
+export function expectCliFailure(t: Test, r: CliResult, message: RegExp, what: string): void {
+  t.equal(r.code, 1, `${what}: exit 1`);
+  t.equal(r.stdout, '', `${what}: nothing on stdout`);
+  t.match(r.stderr, new RegExp(`^cells-auth: ${message.source}\\n$`), `${what}: one line on stderr`);
+}
+
+/** A CLI database with the public URL the client tests register redirect URIs against. */
+export async function commandDatabase(t: Tap, kind: DbKind, publicUrl = 'https://cells.example.com') {
+  const db = await cliDatabase(t, kind);
+  return { env: { ...db.env, CELLS_AUTH_PUBLIC_URL: publicUrl }, target: db.target, dir: db.dataDir };
 }
 
 // Only what the command needs: nothing from the developer's own environment leaks into a test.

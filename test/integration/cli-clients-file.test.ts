@@ -1,25 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { cliDatabase, runCli, type CliResult } from '../helpers/cli.ts';
+import t from 'tap';
+import { commandDatabase, expectCliFailure, runCli } from '../helpers/cli.ts';
 import { dbKinds } from '../helpers/database.ts';
 import { freePort } from '../helpers/harness.ts';
 
 // The clients file as an operator uses it through the commands: its clients listed with their source,
 // and a bad file stopping every command (start included) with one line that names the client.
 
-async function commandDatabase(t: Test, kind: 'pglite' | 'postgres') {
-  const db = await cliDatabase(t, kind);
-  return { env: { ...db.env, CELLS_AUTH_PUBLIC_URL: 'https://cells.example.com' }, dir: db.dataDir };
-}
-
 const run = (env: Record<string, string>, args: string[], input?: string) => runCli(args, { env, input });
-
-function expectFailure(t: Test, r: CliResult, message: RegExp, what: string): void {
-  t.equal(r.code, 1, `${what}: exit 1`);
-  t.equal(r.stdout, '', `${what}: nothing on stdout`);
-  t.match(r.stderr, new RegExp(`^cells-auth: ${message.source}\\n$`), `${what}: one line on stderr`);
-}
 
 for (const kind of dbKinds()) {
   t.test(`the clients file: listed with its source; a bad one stops every command [${kind}]`, async (t) => {
@@ -53,15 +42,15 @@ for (const kind of dbKinds()) {
     t.match(text.stdout, /\ncells-frontend +file +public/);
 
     const clash = await run(env, ['--config', configFile(good), 'admin', 'client', 'create', 'cells-frontend', '--public', '--redirect-uri', 'https://a.example/cb']);
-    expectFailure(t, clash, /client "cells-frontend" is a client of the clients file: choose another id/, 'an id of the file');
+    expectCliFailure(t, clash, /client "cells-frontend" is a client of the clients file: choose another id/, 'an id of the file');
 
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'staticClients:\n  - client_id: cells-sync\n    redirect_uris: ["http://localhost:[3636-3666]/servers/callback"]\n  - client_id: broken\n    redirect_uris: ["http://evil@localhost:3636"]\n');
     const message = /clients file \S+bad\.yaml: client "broken": redirect_uris: redirect URI "http:\/\/evil@localhost:3636" must not contain user information/;
-    expectFailure(t, await run(env, ['--config', configFile(bad), 'clients', 'list']), message, 'clients list');
+    expectCliFailure(t, await run(env, ['--config', configFile(bad), 'clients', 'list']), message, 'clients list');
     const port = await freePort();
     const start = await run({ ...env, CELLS_AUTH_BIND: `127.0.0.1:${port}` }, ['--config', configFile(bad), 'start']);
-    expectFailure(t, start, message, 'start');
-    expectFailure(t, await run(env, ['--config', configFile(join(dir, 'missing.json')), 'clients', 'list']), /clients file \S+missing\.json: cannot read it \(ENOENT\)/, 'a missing file');
+    expectCliFailure(t, start, message, 'start');
+    expectCliFailure(t, await run(env, ['--config', configFile(join(dir, 'missing.json')), 'clients', 'list']), /clients file \S+missing\.json: cannot read it \(ENOENT\)/, 'a missing file');
   });
 }
