@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { configSchema, tlsSchema, type Config } from './schema.ts';
+import { configSchema, TLS_MODE_KEYS, type Config } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
 /** Where `cells-auth config tls` writes without --config; the commands read it when it exists. */
@@ -89,12 +89,9 @@ function envLayer(env: Env): Tree {
   return layer;
 }
 
-// The keys each TLS mode reads. Keys of another mode are inactive, not wrong: the mode may have been
-// switched by an environment variable over a file written for another one (CELLS_AUTH_TLS_MODE=none
-// over a file with tls.certFile), so they are dropped before the strict check.
-const TLS_MODE_KEYS: Record<string, string[]> = Object.fromEntries(
-  tlsSchema.options.map((o) => [o.shape.mode.value, Object.keys(o.shape)]),
-);
+// Keys of another TLS mode are inactive, not wrong: the mode may have been switched by an
+// environment variable over a file written for another one (CELLS_AUTH_TLS_MODE=none over a file
+// with tls.certFile), so they are dropped before the strict check.
 const ALL_TLS_KEYS = new Set(Object.values(TLS_MODE_KEYS).flat());
 
 function dropInactiveTlsKeys(tree: Tree): Tree {

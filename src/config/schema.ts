@@ -45,6 +45,9 @@ export const tlsSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
+/** The keys each TLS mode reads (its `mode` included), from the schema itself. */
+export const TLS_MODE_KEYS: Record<string, string[]> = Object.fromEntries(tlsSchema.options.map((o) => [o.shape.mode.value, Object.keys(o.shape)]));
+
 export const configSchema = z.strictObject({
   publicUrl: publicUrl.default('http://localhost:8080'),
   // Further public URLs this service is reachable under (the `#binds...#` placeholder).

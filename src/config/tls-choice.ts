@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Document, isMap, parseDocument, YAMLMap } from 'yaml';
 import { ConfigError, loadConfig } from './load.ts';
-import type { Config } from './schema.ts';
+import { TLS_MODE_KEYS, type Config } from './schema.ts';
 
 // Writes a TLS choice (`cells-auth config tls`) into a settings file through the yaml Document API, so
 // that the operator's comments, key order and other settings stay as they were.
@@ -14,13 +14,6 @@ export type TlsChoice =
   | { mode: 'self'; hosts: string[] }
   | { mode: 'letsencrypt'; email: string; acceptTos: true; directory: string };
 
-// Every key a mode may have; a switch removes the keys of the other modes.
-const MODE_KEYS: Record<TlsChoice['mode'], string[]> = {
-  none: [],
-  file: ['certFile', 'keyFile'],
-  self: ['hosts'],
-  letsencrypt: ['email', 'acceptTos', 'directory', 'renewDays', 'httpChallengePort'],
-};
 
 async function readDocument(file: string): Promise<{ doc: Document; mode?: number }> {
   let text: string;
@@ -49,7 +42,8 @@ export function applyTlsChoice(doc: Document, choice: TlsChoice, publicUrl?: str
     doc.set('tls', doc.createNode(choice));
     return;
   }
-  const keep = new Set(['mode', ...MODE_KEYS[choice.mode]]);
+  // A switch removes the keys of the other modes.
+  const keep = new Set(TLS_MODE_KEYS[choice.mode]);
   for (const item of [...current.items]) {
     const key = String((item.key as { value?: unknown })?.value ?? item.key);
     if (!keep.has(key)) current.delete(key);
