@@ -1,8 +1,5 @@
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.ts';
-import { createContext } from '../../src/context.ts';
-import { createLogger } from '../../src/util/logger.ts';
-import { cliDatabase, runCli, startCli, type CliDatabase } from '../helpers/cli.ts';
+import { cliDatabase, runCli, startCli, withContextOf, type CliDatabase } from '../helpers/cli.ts';
 import { dbKinds } from '../helpers/database.ts';
 import { signIn } from '../helpers/flow.ts';
 import { freePort } from '../helpers/harness.ts';
@@ -18,15 +15,8 @@ function logLines(stdout: string): string[] {
   return stdout.split('\n').filter((l) => l.startsWith('{'));
 }
 
-async function logins(db: CliDatabase): Promise<string[]> {
-  const ctx = await createContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
-  try {
-    const rows = await ctx.db.db.selectFrom('users').select('login').orderBy('login').execute();
-    return rows.map((r) => r.login);
-  } finally {
-    await ctx.close();
-  }
-}
+const logins = (db: CliDatabase) =>
+  withContextOf(db, async (ctx) => (await ctx.db.db.selectFrom('users').select('login').orderBy('login').execute()).map((r) => r.login));
 
 const canSignIn = async (url: string, login: string, password: string) =>
   Boolean((await signIn(url, { clientId: 'cells-sync', redirectUri: 'http://localhost:3636', login, password })).code);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { cliDatabase, runCli, withUsersOf } from '../helpers/cli.ts';
+import { cliDatabase, runCli, withContextOf } from '../helpers/cli.ts';
 import { dbKinds } from '../helpers/database.ts';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -29,7 +29,7 @@ for (const kind of dbKinds()) {
     t.equal(bad.code, 1);
     t.equal(bad.stderr, 'cells-auth: password: must be at least 8 characters\n');
 
-    await withUsersOf(db, async (users) => {
+    await withContextOf(db, async ({ users }) => {
       const alice = await users.findByLogin('alice');
       t.same(alice?.roles, ['admin']);
       t.equal(alice?.email, 'alice@example.com');

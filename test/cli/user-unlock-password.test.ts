@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import t from 'tap';
 import type { AppContext } from '../../src/context.ts';
-import { cliDatabase, runCli, withUsersOf } from '../helpers/cli.ts';
+import { cliDatabase, runCli, withContextOf } from '../helpers/cli.ts';
 import { dbKinds } from '../helpers/database.ts';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -10,7 +10,7 @@ for (const kind of dbKinds()) {
   t.test(`admin user unlock and set-password [${kind}]`, async (t) => {
     const db = await cliDatabase(t, kind);
     t.equal((await runCli(['admin', 'user', 'create', 'carol', '--password-stdin'], { env: db.env, input: 'first password' })).code, 0);
-    await withUsersOf(db, async (users) => {
+    await withContextOf(db, async ({ users }) => {
       for (let i = 0; i < 10; i++) await users.authenticate('carol', 'not the password');
       t.equal((await users.findByLogin('carol'))?.locked, true, 'locked by ten failures');
     });
@@ -21,23 +21,23 @@ for (const kind of dbKinds()) {
       ['Session', 'RefreshToken'].map((model) => ({ model, id: `${model}-${carolId}`, payload: JSON.stringify({ accountId: carolId }) }));
     const providerRows = (ctx: AppContext, carolId: string) =>
       ctx.db.db.selectFrom('oidc_models').select('model').where(sql<string>`payload ->> 'accountId'`, '=', carolId).execute();
-    await withUsersOf(db, async (users, ctx) => {
-      await ctx.db.db.insertInto('oidc_models').values(signedIn((await users.findByLogin('carol'))!.id)).execute();
+    await withContextOf(db, async (ctx) => {
+      await ctx.db.db.insertInto('oidc_models').values(signedIn((await ctx.users.findByLogin('carol'))!.id)).execute();
     });
     const piped = await runCli(['admin', 'user', 'set-password', 'carol', '--password-stdin'], { env: db.env, input: 'second password\n' });
     t.equal(piped.code, 0, piped.stderr);
     t.match(piped.stdout, /^changed the password of carol/);
     t.match(piped.stdout, /^ended what the old password signed in: 2 sessions, grants and tokens \(personal access tokens stay\)$/m);
-    await withUsersOf(db, async (users, ctx) => {
-      const carolId = (await users.findByLogin('carol'))!.id;
+    await withContextOf(db, async (ctx) => {
+      const carolId = (await ctx.users.findByLogin('carol'))!.id;
       t.same(await providerRows(ctx, carolId), [], 'the session and the refresh token are gone');
       await ctx.db.db.insertInto('oidc_models').values(signedIn(carolId)).execute();
     });
     const kept = await runCli(['admin', 'user', 'set-password', 'carol', '--password-stdin', '--keep-sessions'], { env: db.env, input: 'second password\n' });
     t.equal(kept.code, 0, kept.stderr);
     t.notMatch(kept.stdout, /ended/);
-    await withUsersOf(db, async (users, ctx) => {
-      t.equal((await providerRows(ctx, (await users.findByLogin('carol'))!.id)).length, 2, '--keep-sessions keeps them');
+    await withContextOf(db, async (ctx) => {
+      t.equal((await providerRows(ctx, (await ctx.users.findByLogin('carol'))!.id)).length, 2, '--keep-sessions keeps them');
     });
     t.match(piped.stdout, /still locked: run `cells-auth admin user unlock carol`/, 'says the lock stays');
     t.notMatch(piped.stdout, /second password/);
@@ -46,7 +46,7 @@ for (const kind of dbKinds()) {
     t.equal(unlock.code, 0, unlock.stderr);
     t.match(unlock.stdout, new RegExp(`^unlocked user carol \\(${UUID}\\)\\n$`));
 
-    await withUsersOf(db, async (users) => {
+    await withContextOf(db, async ({ users }) => {
       const row = await users.findByLogin('carol');
       t.equal(row?.locked, false);
       t.equal(row?.failed_logins, 0, 'the failure count starts again');
@@ -58,7 +58,7 @@ for (const kind of dbKinds()) {
     t.equal(generated.code, 0, generated.stderr);
     const password = /^password: (\S+)$/m.exec(generated.stdout)?.[1] ?? '';
     t.equal(password.length, 24, 'without --password-stdin a password is generated and printed');
-    await withUsersOf(db, async (users) => t.ok((await users.authenticate('carol', password)).ok));
+    await withContextOf(db, async ({ users }) => t.ok((await users.authenticate('carol', password)).ok));
 
     for (const args of [['unlock', 'nobody'], ['set-password', 'nobody', '--password-stdin']]) {
       const missing = await runCli(['admin', 'user', ...args], { env: db.env, input: 'whatever password' });

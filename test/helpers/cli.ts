@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import type { UsersService } from '../../src/accounts/users.service.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createContext, type AppContext } from '../../src/context.ts';
 import type { DatabaseTarget } from '../../src/db/connect.ts';
@@ -43,10 +42,10 @@ export async function cliDatabase(t: Tap, kind: DbKind): Promise<CliDatabase> {
 }
 
 /** Looks at the database the CLI wrote, from this process (and lets go of it before the next command). */
-export async function withUsersOf<T>(db: CliDatabase, fn: (users: UsersService, ctx: AppContext) => Promise<T>): Promise<T> {
+export async function withContextOf<T>(db: CliDatabase, fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const ctx = await createContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
   try {
-    return await fn(ctx.users, ctx);
+    return await fn(ctx);
   } finally {
     await ctx.close();
   }
