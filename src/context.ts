@@ -1,66 +1,35 @@
-import type { Logger } from 'pino';
-import { createAuditRepository } from './audit/audit.repository.ts';
-import { createAuditService, type AuditService } from './audit/audit.service.ts';
-import { createMetrics, type Metrics } from './metrics/metrics.ts';
-import { createArgon2Hasher, type PasswordHasher } from './accounts/password.ts';
-import { createUsersRepository } from './accounts/users.repository.ts';
-import { createUsersService, type UsersService } from './accounts/users.service.ts';
-import { cacheAccounts } from './accounts/account-cache.ts';
-import { createUsersAdminService, type UsersAdminService } from './accounts/users.admin.service.ts';
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
-import { createClientsRepository } from './clients/clients.repository.ts';
-import { createClientsService, type ClientsService } from './clients/clients.service.ts';
-import { loadStaticClients } from './clients/static-clients.ts';
+import type { ClientsService } from './clients/clients.service.ts';
 import type { Config } from './config/schema.ts';
-import { connectDatabase, targetFromConfig, type DatabaseTarget, type DbHandle } from './db/connect.ts';
-import { migrateToLatest } from './db/migrate.ts';
+import { createCoreContext, type CoreContext, type CoreOptions } from './core-context.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAdapterFactory } from './oidc/adapter.ts';
-import { createKeysRepository } from './oidc/keys.repository.ts';
-import { createKeysService, type KeysService } from './oidc/keys.service.ts';
 import { createOidcModelsRepository } from './oidc/oidc-models.repository.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/oidc.runtime.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createRequestStore } from './oidc/request-store.ts';
 import { createSweeper } from './oidc/sweeper.ts';
 import { patIntrospection } from './pat/pat-introspection.ts';
-import { createPatRepository } from './pat/pat.repository.ts';
-import { createPatService, type PatService } from './pat/pat.service.ts';
-import { systemClock, type Clock } from './util/clock.ts';
-import { createLogger } from './util/logger.ts';
+import type { PatService } from './pat/pat.service.ts';
 import { createThrottle, type Throttle } from './util/throttle.ts';
 import { createTtlCache, type TtlCache } from './util/ttl-cache.ts';
 
-/** The one composition root: everything a route or command needs, built once and passed in. */
-export interface AppContext {
-  config: Config;
-  log: Logger;
-  clock: Clock;
-  db: DbHandle;
-  users: UsersService;
-  /** The operators' management of accounts (list, update, lock, delete with revocation). */
-  usersAdmin: UsersAdminService;
-  clients: ClientsService;
-  keys: KeysService;
+/**
+ * The one composition root of a serving instance: the core (core-context.ts: the database and the
+ * services over it, all an operator command needs) and the provider, bearer authentication, login
+ * throttle, metrics and background work on top, built once and passed in.
+ */
+export interface AppContext extends Omit<CoreContext, 'findAccount' | 'staticClients'> {
   oidc: OidcRuntime;
-  pats: PatService;
   /** Bearer / Basic credentials to a principal, for our own APIs. */
   bearer: BearerAuth;
   loginThrottle: Throttle;
-  audit: AuditService;
   metrics: Metrics;
   /** Starts the background work (key watch, sweeping) of a serving instance. */
   startBackground(): void;
-  close(): Promise<void>;
 }
 
-export interface ContextOptions {
-  log?: Logger;
-  clock?: Clock;
-  /** Overrides the database the configuration names (tests use a throwaway one). */
-  database?: DatabaseTarget;
-  hasher?: PasswordHasher;
-  /** Apply migrations before use (default true). */
-  migrate?: boolean;
+export interface ContextOptions extends CoreOptions {
   /** Export process metrics (CPU, memory, event loop); off for short-lived commands. */
   processMetrics?: boolean;
 }
@@ -104,39 +73,14 @@ function forgetOnChange(clients: ClientsService, cache: TtlCache<string, unknown
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
-  const log = options.log ?? createLogger(config.log.level);
-  const clock = options.clock ?? systemClock;
-  // Configuration clients first: a bad clients file stops the start before anything is touched.
-  const placeholders = { publicUrls: [config.publicUrl, ...config.extraPublicUrls] };
-  const statics = loadStaticClients({ ...placeholders, clientsFile: config.clientsFile });
-  for (const warning of statics.warnings) log.warn({ clientsFile: config.clientsFile }, warning);
-  const db = await connectDatabase(options.database ?? targetFromConfig(config));
+  const core = await createCoreContext(config, options);
+  const { log, clock, db, keys, findAccount } = core;
   try {
-    if (options.migrate !== false) await migrateToLatest(db.db);
-
-    // The provider's account lookups answered from a second-long cache (account-cache.ts).
-    const { users, usersAdmin, findAccount } = cacheAccounts({
-      users: createUsersService({
-        repo: createUsersRepository(db.db),
-        hasher: options.hasher ?? createArgon2Hasher(config.password),
-        lockoutThreshold: config.login.lockoutThreshold,
-        log,
-      }),
-      admin: (accounts) => createUsersAdminService({ db: db.db, accounts }),
-    });
-    const keys = createKeysService({
-      repo: createKeysRepository(db.db),
-      clock,
-      longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
-    });
     const modelsRepo = createOidcModelsRepository(db.db);
     // Operators' clients are asked for on every token and introspection request; a change to one
     // (or its removal) is seen at once by the instance that made it and by the others within a second.
     const clientCache = createTtlCache<string, Record<string, unknown> | undefined>({ ttlMs: 1000, max: 1000 });
-    const clients = forgetOnChange(
-      createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log }),
-      clientCache,
-    );
+    const clients = forgetOnChange(core.clients, clientCache);
     const requestStore = createRequestStore({ repo: modelsRepo });
     const adapter = createAdapterFactory({
       repo: modelsRepo,
@@ -145,11 +89,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
       findClient: (id) => clientCache.get(id, () => clients.providerMetadata(id)),
       refreshGraceSeconds: config.refreshGraceSeconds,
     });
-    const staticClients = statics.clients.map((c) => c.metadata);
+    const staticClients = core.staticClients.map((c) => c.metadata);
 
     const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
-    const pats = countVerifications(createPatService({ repo: createPatRepository(db.db), clock, log }), metrics);
-    const audit = createAuditService({ repo: createAuditRepository(db.db), clock, log });
+    const pats = countVerifications(core.pats, metrics);
 
     const oidc = createOidcRuntime({
       keys,
@@ -163,8 +106,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
         return provider;
       },
     });
-    const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), findUser: users.findById });
-    await keys.ensure();
+    const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), findUser: core.users.findById });
     await oidc.reload();
 
     const sweeper = createSweeper({ repo: modelsRepo, clock, log });
@@ -179,15 +121,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
       log,
       clock,
       db,
-      users,
-      usersAdmin,
+      users: core.users,
+      usersAdmin: core.usersAdmin,
       clients,
       keys,
       oidc,
       pats,
       bearer,
       loginThrottle,
-      audit,
+      audit: core.audit,
       metrics,
       startBackground() {
         oidc.watch(1000);
@@ -196,14 +138,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
       async close() {
         oidc.stop();
         sweeper.stop();
-        await pats.close().catch((err) => log.warn({ err }, 'personal access token uses not written at shutdown'));
-        // Queued audit events (sign-ins) are written before the pool goes.
-        await audit.flush();
-        await db.close();
+        await core.close();
       },
     };
   } catch (err) {
-    await db.close();
+    await core.close();
     throw err;
   }
 }

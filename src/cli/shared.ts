@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LOCAL_CONFIG_FILE, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { createContext, type AppContext } from '../context.ts';
+import type { CoreContext } from '../core-context.ts';
 import { createLogger } from '../util/logger.ts';
 
 /** A failure the user can act on: printed as one line, exit code 1. */
@@ -29,11 +29,15 @@ export function configFor(cmd: Command): Config {
   return loadConfig({ env: process.env, file: named || existsSync(file) ? file : undefined });
 }
 
-/** Runs a command body with a context (database migrated, keys present), then closes it. */
-export async function withContext<T>(cmd: Command, fn: (ctx: AppContext) => Promise<T>): Promise<T> {
+/**
+ * Runs a command body with the core context (database migrated, keys present), then closes it. The
+ * database and services load here, when a command runs: not for `--help`, a usage error or `config`.
+ */
+export async function withContext<T>(cmd: Command, fn: (ctx: CoreContext) => Promise<T>): Promise<T> {
   const config = configFor(cmd);
+  const { createCoreContext } = await import('../core-context.ts');
   // Commands print their own results; only real problems go to stderr as JSON lines.
-  const ctx = await createContext(config, { log: createLogger('error', process.stderr as never), processMetrics: false });
+  const ctx = await createCoreContext(config, { log: createLogger('error', process.stderr as never) });
   try {
     return await fn(ctx);
   } finally {

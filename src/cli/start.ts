@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createContext } from '../context.ts';
 import { describeTarget, targetFromConfig } from '../db/connect.ts';
 import { releaseStartupMemory } from '../process-tuning.ts';
 import { configFor } from './shared.ts';
@@ -10,9 +9,10 @@ export function registerStart(program: Command): void {
     .description('serve (what npm start runs)')
     .action(async (_opts, cmd: Command) => {
       const config = configFor(cmd);
-      // The web app (Fastify, every route, the OpenAPI plugin) loads here, not for every command:
-      // the operator commands only need the context, and load in half the time without it.
+      // The provider and the web app (Fastify, every route, the OpenAPI plugin) load here, not for
+      // every command: the operator commands only need the core context, and start in half the time.
       const { installSignalHandlers, startServer } = await import('../server.ts');
+      const { createContext } = await import('../context.ts');
       const ctx = await createContext(config);
       ctx.log.info({ database: describeTarget(targetFromConfig(config)) }, 'database ready');
       const admin = await ctx.users.ensureFirstAdmin(config.adminPassword);

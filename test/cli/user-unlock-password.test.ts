@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import t from 'tap';
-import type { AppContext } from '../../src/context.ts';
+import type { CoreContext } from '../../src/core-context.ts';
 import { cliDatabase, runCli, withContextOf } from '../helpers/cli.ts';
 import { dbKinds } from '../helpers/database.ts';
 
@@ -19,7 +19,7 @@ for (const kind of dbKinds()) {
     // them) ends with it; --keep-sessions keeps it.
     const signedIn = (carolId: string) =>
       ['Session', 'RefreshToken'].map((model) => ({ model, id: `${model}-${carolId}`, payload: JSON.stringify({ accountId: carolId }) }));
-    const providerRows = (ctx: AppContext, carolId: string) =>
+    const providerRows = (ctx: CoreContext, carolId: string) =>
       ctx.db.db.selectFrom('oidc_models').select('model').where(sql<string>`payload ->> 'accountId'`, '=', carolId).execute();
     await withContextOf(db, async (ctx) => {
       await ctx.db.db.insertInto('oidc_models').values(signedIn((await ctx.users.findByLogin('carol'))!.id)).execute();

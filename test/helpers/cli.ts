@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { loadConfig } from '../../src/config/load.ts';
-import { createContext, type AppContext } from '../../src/context.ts';
+import { createCoreContext, type CoreContext } from '../../src/core-context.ts';
 import type { DatabaseTarget } from '../../src/db/connect.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase, type DbKind } from './database.ts';
@@ -42,8 +42,8 @@ export async function cliDatabase(t: Tap, kind: DbKind): Promise<CliDatabase> {
 }
 
 /** Looks at the database the CLI wrote, from this process (and lets go of it before the next command). */
-export async function withContextOf<T>(db: CliDatabase, fn: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const ctx = await createContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
+export async function withContextOf<T>(db: CliDatabase, fn: (ctx: CoreContext) => Promise<T>): Promise<T> {
+  const ctx = await createCoreContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
   try {
     return await fn(ctx);
   } finally {

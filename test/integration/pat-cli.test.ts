@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.ts';
-import { createContext } from '../../src/context.ts';
+import { createCoreContext } from '../../src/core-context.ts';
 import { isWellFormedPat } from '../../src/pat/token-format.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase } from '../helpers/database.ts';
@@ -68,7 +68,7 @@ t.test('the token commands, as an operator runs them (Postgres)', async (t) => {
   const scopedToken = quiet.stdout.trim();
 
   // The minted tokens work against the same database.
-  const ctx = await createContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
+  const ctx = await createCoreContext(loadConfig({ env: {} }), { database: db.target, log: createLogger('silent') });
   t.teardown(() => ctx.close());
   const verified = await ctx.pats.verify(token);
   t.equal(verified?.login, 'alice', 'the printed token is alice’s');
