@@ -1,5 +1,6 @@
 import type { BenchEnv } from '../lib/env.ts';
 import { pick } from '../lib/env.ts';
+import { cpuSecondsOf, type Served } from '../lib/processes.ts';
 import { openLoop, type OpenLoopResult } from '../lib/open-loop.ts';
 import { rawClient } from '../lib/raw-http.ts';
 import type { Row } from '../lib/report.ts';
@@ -22,14 +23,33 @@ export async function verifyLatency(env: BenchEnv, maxRate: number): Promise<{ r
   // A short warm-up at the same rate, then the measurement.
   const oursClient = rawClient(env.ours.url);
   const helloClient = rawClient(env.hello.url);
+  // How busy each server was per request: at a fixed rate, a server whose cost per request is
+  // higher here than in the closed loop (where requests arrive together and share statements and
+  // wake-ups) runs nearer its limit, and queues.
+  const busy = async (server: Served, run: () => Promise<OpenLoopResult>, withDb: boolean) => {
+    const cpu0 = cpuSecondsOf(server.pid);
+    const db0 = withDb ? await env.dbCpu() : undefined;
+    const r = await run();
+    const per = (s: number) => `${((s / Math.max(1, r.sent)) * 1e6).toFixed(0)} µs/op`;
+    const used = cpuSecondsOf(server.pid) - cpu0;
+    let line = `server CPU ${((used / env.sizes.openLoopSeconds) * 100).toFixed(0)}%, ${per(used)}`;
+    if (db0) {
+      let dbUsed = 0;
+      for (const [pid, s] of await env.dbCpu()) dbUsed += s - (db0.get(pid) ?? 0);
+      line += `, database ${per(dbUsed)}`;
+    }
+    return { r, line };
+  };
   await openLoop({ client: oursClient, rate, seconds: 1, send: ours });
-  const result = await openLoop({ client: oursClient, rate, seconds: env.sizes.openLoopSeconds, send: ours });
-  env.log(`  cells-auth  ${rate}/s for ${env.sizes.openLoopSeconds} s: ${describe(result)}`);
+  const measured = await busy(env.ours, () => openLoop({ client: oursClient, rate, seconds: env.sizes.openLoopSeconds, send: ours }), true);
+  const result = measured.r;
+  env.log(`  cells-auth  ${rate}/s for ${env.sizes.openLoopSeconds} s: ${describe(result)}; ${measured.line}`);
   await openLoop({ client: helloClient, rate, seconds: 1, send: hello });
-  const floor = await openLoop({ client: helloClient, rate, seconds: env.sizes.openLoopSeconds, send: hello });
+  const floorRun = await busy(env.hello, () => openLoop({ client: helloClient, rate, seconds: env.sizes.openLoopSeconds, send: hello }), false);
+  const floor = floorRun.r;
   oursClient.close();
   helloClient.close();
-  env.log(`  hello world ${rate}/s for ${env.sizes.openLoopSeconds} s: ${describe(floor)}`);
+  env.log(`  hello world ${rate}/s for ${env.sizes.openLoopSeconds} s: ${describe(floor)}; ${floorRun.line}`);
   return {
     row: {
       id: 'p99-half-max',
