@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import type { FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/guards.ts';
 import type { AuditEventInput, AuditService } from './audit.service.ts';
@@ -24,12 +23,6 @@ export function recordRequest(audit: AuditService, request: FastifyRequest, even
  * operator is whoever runs the process, so the system user is kept as a detail, never as an actor
  * login (which names cells-auth accounts).
  */
-export function recordCli(audit: AuditService, event: Omit<AuditEventInput, 'actor' | 'address'>): Promise<void> {
-  let osUser: string | null = null;
-  try {
-    osUser = userInfo().username;
-  } catch {
-    // No passwd entry for this uid (some containers): the trail still says it came from the CLI.
-  }
+export function recordCli(audit: AuditService, osUser: string | null, event: Omit<AuditEventInput, 'actor' | 'address'>): Promise<void> {
   return audit.record({ ...event, actor: null, address: null, details: { ...event.details, via: 'cli', osUser } });
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import type { CommandRuntime } from './runtime.ts';
 import { recordCli } from '../audit/request-audit.ts';
 import type { RegisterClientInput } from '../clients/clients.schemas.ts';
 import { clientAuditDetails } from '../audit/client-details.ts';
 import { asCliError, describeClient } from './client-view.ts';
-import { CliError, collect, readStdin, withContext } from './shared.ts';
+import {CliError, collect } from './shared.ts';
 
 interface CreateOptions {
   name?: string;
@@ -15,7 +16,7 @@ interface CreateOptions {
   secretStdin?: boolean;
 }
 
-export function registerClientCreate(client: Command): void {
+export function registerClientCreate(client: Command, rt: CommandRuntime): void {
   client
     .command('create')
     .description('register a client; a confidential one gets a generated secret, printed once, unless --secret-stdin')
@@ -29,8 +30,8 @@ export function registerClientCreate(client: Command): void {
     .option('--secret-stdin', 'read the secret from standard input instead of generating one')
     .action(async (id: string, opts: CreateOptions, cmd: Command) => {
       if (opts.public && opts.secretStdin) throw new CliError('--public and --secret-stdin exclude each other: a public client has no secret');
-      const secret = opts.secretStdin ? await readStdin() : undefined;
-      await withContext(cmd, async (ctx) => {
+      const secret = opts.secretStdin ? await rt.readStdin() : undefined;
+      await rt.withContext(cmd, async (ctx) => {
         const registered = await ctx.clients
           .register({
             clientId: id,
@@ -46,10 +47,10 @@ export function registerClientCreate(client: Command): void {
           .catch((err: unknown) => {
             throw asCliError(err);
           });
-        await recordCli(ctx.audit, { action: 'client.created', target: { type: 'client', id: registered.client.clientId }, details: clientAuditDetails(registered.client) });
-        process.stdout.write(`created ${describeClient(registered.client)}`);
+        await recordCli(ctx.audit, rt.osUser, { action: 'client.created', target: { type: 'client', id: registered.client.clientId }, details: clientAuditDetails(registered.client) });
+        rt.out(`created ${describeClient(registered.client)}`);
         // Printed once, to the terminal; only its digest is stored.
-        if (registered.secret) process.stdout.write(`client secret: ${registered.secret}\nThis secret is shown once: keep it now.\n`);
+        if (registered.secret) rt.out(`client secret: ${registered.secret}\nThis secret is shown once: keep it now.\n`);
       });
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import type { CommandRuntime } from './runtime.ts';
 import type { ClientView } from '../clients/clients.schemas.ts';
-import { withContext } from './shared.ts';
 
 function table(clients: ClientView[]): string {
   const rows = [
@@ -19,15 +19,15 @@ function table(clients: ClientView[]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
-export function registerClientsList(clients: Command): void {
+export function registerClientsList(clients: Command, rt: CommandRuntime): void {
   clients
     .command('list')
     .description('every client: the defaults, the clients file, and those registered (marked by source)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
+      await rt.withContext(cmd, async (ctx) => {
         const all = await ctx.clients.list();
-        process.stdout.write(opts.json ? `${JSON.stringify(all, null, 2)}\n` : table(all));
+        rt.out(opts.json ? `${JSON.stringify(all, null, 2)}\n` : table(all));
       });
     });
 }

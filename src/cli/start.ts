@@ -32,7 +32,26 @@ export function registerStart(program: Command): void {
         await ctx.close();
         throw err;
       }
-      installSignalHandlers(server, ctx.log);
+      // On the embedded database, the operator commands of other shells are run here (it is ours alone).
+      const target = targetFromConfig(config);
+      let commands: { close(): Promise<void> } | undefined;
+      if (target.kind === 'pglite' && target.dir) {
+        const { serveOperatorCommands } = await import('./served-commands.ts');
+        commands = await serveOperatorCommands({ ctx, pgliteDir: target.dir, log: ctx.log }).catch((err: Error) => {
+          ctx.log.warn({ err: err.message }, 'operator commands cannot reach this server: stop it to run them');
+          return undefined;
+        });
+      }
+      installSignalHandlers(
+        {
+          ...server,
+          close: async () => {
+            await commands?.close();
+            await server.close();
+          },
+        },
+        ctx.log,
+      );
       releaseStartupMemory();
       // For the person starting it (how to trust a local root), like the admin password above.
       if (server.tls?.notice.length) process.stdout.write(`\n${server.tls.notice.join('\n')}\n\n`);

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import type { CommandRuntime } from './runtime.ts';
 import { formatDuration } from '../pat/duration.ts';
 import { parseTokenRequest, type TokenRequest } from '../pat/token-request.ts';
 import { recordCli } from '../audit/request-audit.ts';
 import { asFlagError, rfc850 } from './pat-output.ts';
-import { CliError, collect, withContext } from './shared.ts';
+import {CliError, collect } from './shared.ts';
 
 interface Options {
   user: string;
@@ -22,7 +23,7 @@ function expirySentence(name: string, request: TokenRequest, pat: { currentExpir
 }
 
 /** SPEC §6.1: `cells-auth admin user token -u LOGIN [-e DURATION] [-a WINDOW] [-s SCOPE]... [-q] [-l LABEL]`. */
-export function registerUserToken(user: Command): void {
+export function registerUserToken(user: Command, rt: CommandRuntime): void {
   user
     .command('token')
     .description('mint a personal access token for a user; it is printed once')
@@ -41,20 +42,20 @@ export function registerUserToken(user: Command): void {
       } catch (err) {
         throw asFlagError(err);
       }
-      await withContext(cmd, async (ctx) => {
+      await rt.withContext(cmd, async (ctx) => {
         const owner = await ctx.users.findByLogin(opts.user);
         if (!owner) throw new CliError(`no user with login "${opts.user}"`);
         const { token, pat } = await ctx.pats.mint({ owner, request, label: opts.label, createdBy: null, createdVia: 'cli' });
-        await recordCli(ctx.audit, {
+        await recordCli(ctx.audit, rt.osUser, {
           action: 'token.minted',
           target: { type: 'token', id: pat.id },
           details: { owner: { id: owner.id, login: owner.login }, label: pat.label, scopes: pat.scopes, expiresAt: pat.expiresAt, autoRefreshSeconds: pat.autoRefreshSeconds },
         });
         if (opts.quiet) {
-          process.stdout.write(`${token}\n`);
+          rt.out(`${token}\n`);
           return;
         }
-        process.stdout.write(
+        rt.out(
           [
             `✔ ${expirySentence(owner.display_name || owner.login, request, pat)}`,
             `✔ ${token}`,

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import type { CommandRuntime } from './runtime.ts';
 import { formatDuration } from '../pat/duration.ts';
 import type { PatView } from '../pat/pat.service.ts';
-import { CliError, withContext } from './shared.ts';
+import {CliError } from './shared.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -27,20 +28,20 @@ function rows(tokens: PatView[]): string[][] {
 }
 
 /** SPEC §10: `cells-auth admin user tokens -u LOGIN [--json]`; never the secrets (they are not kept). */
-export function registerUserTokens(user: Command): void {
+export function registerUserTokens(user: Command, rt: CommandRuntime): void {
   user
     .command('tokens')
     .description("list a user's personal access tokens")
     .requiredOption('-u, --user <login>', 'the user')
     .option('--json', 'print JSON')
     .action(async (opts: { user: string; json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
+      await rt.withContext(cmd, async (ctx) => {
         const owner = await ctx.users.findByLogin(opts.user);
         if (!owner) throw new CliError(`no user with login "${opts.user}"`);
         const tokens = await ctx.pats.list(owner.id);
-        if (opts.json) process.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`);
-        else if (tokens.length === 0) process.stdout.write(`${opts.user} has no personal access tokens\n`);
-        else process.stdout.write(`${table(rows(tokens))}\n`);
+        if (opts.json) rt.out(`${JSON.stringify(tokens, null, 2)}\n`);
+        else if (tokens.length === 0) rt.out(`${opts.user} has no personal access tokens\n`);
+        else rt.out(`${table(rows(tokens))}\n`);
       });
     });
 }

@@ -3,6 +3,15 @@ import { join } from 'node:path';
 
 export class DatabaseLockedError extends Error {
   override name = 'DatabaseLockedError';
+  /** The data directory held. */
+  readonly dir: string;
+  /** The process holding it, when known. */
+  readonly pid: number | null;
+  constructor(message: string, dir: string, pid: number | null) {
+    super(message);
+    this.dir = dir;
+    this.pid = pid;
+  }
 }
 
 function alive(pid: number): boolean {
@@ -33,10 +42,12 @@ export function lockPgliteDir(dir: string): () => void {
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
         throw new DatabaseLockedError(
           `the embedded database in ${dir} is in use by process ${pid}; stop it first, or run against Postgres (DATABASE_URL)`,
+          dir,
+          pid,
         );
       }
       rmSync(file, { force: true });
     }
   }
-  throw new DatabaseLockedError(`cannot lock the embedded database in ${dir}`);
+  throw new DatabaseLockedError(`cannot lock the embedded database in ${dir}`, dir, null);
 }

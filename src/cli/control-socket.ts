@@ -1,0 +1,143 @@
+import { chmod, rm } from 'node:fs/promises';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+
+// The embedded database (PGlite) is one process's: while `cells-auth start` holds it, a command in
+// another shell cannot open it. The server then runs such commands itself: it listens on a Unix
+// socket beside the database files, readable and writable by its own user only (as the database
+// files are), and a command that finds the database held sends its arguments there and prints what
+// comes back. One JSON line each way; then the connection closes.
+
+/** Requests larger than this are refused (arguments and a piped password or secret are far smaller). */
+const MAX_REQUEST_BYTES = 64 * 1024;
+/** A connection that has not sent its request by then is closed. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface CommandRequest {
+  /** The arguments after `cells-auth`. */
+  argv: string[];
+  /** What the command read from standard input, if it read it. */
+  stdin: string | null;
+  /** Who ran it, for the audit trail. */
+  osUser: string | null;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const controlSocketPath = (pgliteDir: string) => join(pgliteDir, 'cells-auth.sock');
+
+/** Reads one newline-terminated line, at most `limit` bytes. */
+function readLine(socket: Socket, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const fail = (err: Error) => {
+      socket.off('data', onData);
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      const nl = chunk.indexOf(10);
+      chunks.push(nl === -1 ? chunk : chunk.subarray(0, nl));
+      size += chunk.length;
+      if (nl !== -1) {
+        socket.off('data', onData);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      } else if (size > limit) {
+        fail(new Error(`more than ${limit} bytes`));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('end', () => fail(new Error('closed before a whole line')));
+    socket.once('error', fail);
+  });
+}
+
+function parseRequest(line: string): CommandRequest | undefined {
+  let r: CommandRequest;
+  try {
+    r = JSON.parse(line) as CommandRequest;
+  } catch {
+    return undefined;
+  }
+  const ok =
+    typeof r === 'object' &&
+    r !== null &&
+    Array.isArray(r.argv) &&
+    r.argv.every((a) => typeof a === 'string') &&
+    (r.stdin === null || typeof r.stdin === 'string') &&
+    (r.osUser === null || typeof r.osUser === 'string');
+  return ok ? r : undefined;
+}
+
+/** Serves commands on `path` (replacing a socket file a killed server left). */
+export async function serveCommands(opts: {
+  path: string;
+  execute(request: CommandRequest): Promise<CommandResult>;
+  log: Logger;
+}): Promise<{ close(): Promise<void> }> {
+  const { path, log } = opts;
+  const open = new Set<Socket>();
+  const server = createServer((socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+    readLine(socket, MAX_REQUEST_BYTES).then(
+      async (line) => {
+        socket.setTimeout(0);
+        const request = parseRequest(line);
+        const result = request
+          ? await opts.execute(request).catch((err: Error) => {
+              log.error({ err }, 'a command sent to the server failed');
+              return { code: 1, stdout: '', stderr: 'cells-auth: the server could not run the command (see its log)\n' };
+            })
+          : { code: 1, stdout: '', stderr: 'cells-auth: the server did not understand the request\n' };
+        socket.end(`${JSON.stringify(result)}\n`);
+      },
+      () => socket.destroy(),
+    );
+  });
+  // Only this process can hold the database (its lock is ours): a socket file here is a dead one's.
+  await rm(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // The socket is created with the process umask (by default group and others may read it but not
+  // connect: connecting needs write permission); owner-only from here on.
+  await chmod(path, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of open) s.destroy();
+      }),
+  };
+}
+
+/** Sends a command to the server listening on `path`; rejects with the connection's error (ENOENT, ECONNREFUSED: no server). */
+export function sendCommand(path: string, request: CommandRequest): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      socket.write(`${JSON.stringify(request)}\n`);
+      readLine(socket, Number.MAX_SAFE_INTEGER).then((line) => {
+        socket.end();
+        try {
+          resolve(JSON.parse(line) as CommandResult);
+        } catch (err) {
+          reject(err as Error);
+        }
+      }, reject);
+    });
+  });
+}
