@@ -31,6 +31,18 @@ export interface CommandResult {
 
 export const controlSocketPath = (pgliteDir: string) => join(pgliteDir, 'cells-auth.sock');
 
+/**
+ * A Unix socket's path holds at most 107 bytes (Linux; 103 on macOS and the BSDs). A longer one is
+ * not refused but cut short, by libuv: the socket would appear at another path (a new file in a
+ * directory above the database), so neither side ever uses one.
+ */
+const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
+
+function tooLong(path: string): string | undefined {
+  const bytes = Buffer.byteLength(path);
+  return bytes > MAX_SOCKET_PATH ? `the socket path ${path} is ${bytes} bytes long; a Unix socket path holds at most ${MAX_SOCKET_PATH}` : undefined;
+}
+
 /** Reads one newline-terminated line, at most `limit` bytes. */
 function readLine(socket: Socket, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -79,8 +91,10 @@ export async function serveCommands(opts: {
   path: string;
   execute(request: CommandRequest): Promise<CommandResult>;
   log: Logger;
-}): Promise<{ close(): Promise<void> }> {
+}): Promise<{ path: string; close(): Promise<void> }> {
   const { path, log } = opts;
+  const refusal = tooLong(path);
+  if (refusal) throw new Error(refusal);
   const open = new Set<Socket>();
   const server = createServer((socket) => {
     open.add(socket);
@@ -112,8 +126,14 @@ export async function serveCommands(opts: {
   });
   // The socket is created with the process umask (by default group and others may read it but not
   // connect: connecting needs write permission); owner-only from here on.
-  await chmod(path, 0o600);
+  try {
+    await chmod(path, 0o600);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   return {
+    path,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -122,13 +142,21 @@ export async function serveCommands(opts: {
   };
 }
 
-/** Sends a command to the server listening on `path`; rejects with the connection's error (ENOENT, ECONNREFUSED: no server). */
+/** No server listens on the socket (none there, a dead one's, or a path the system cannot use). */
+export class NoServerError extends Error {
+  override name = 'NoServerError';
+}
+
+/** Sends a command to the server listening on `path`. */
 export function sendCommand(path: string, request: CommandRequest): Promise<CommandResult> {
+  const refusal = tooLong(path);
+  if (refusal) return Promise.reject(new NoServerError(refusal));
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
-    socket.once('error', reject);
+    const noServer = (err: Error) => reject(new NoServerError(err.message));
+    socket.once('error', noServer);
     socket.once('connect', () => {
-      socket.off('error', reject);
+      socket.off('error', noServer);
       socket.write(`${JSON.stringify(request)}\n`);
       readLine(socket, Number.MAX_SAFE_INTEGER).then((line) => {
         socket.end();

@@ -1,4 +1,4 @@
-import { sendCommand } from './control-socket.ts';
+import { NoServerError, sendCommand } from './control-socket.ts';
 import { run } from './program.ts';
 import { processRuntime, type RunOnServer } from './runtime.ts';
 
@@ -12,9 +12,8 @@ async function runOnServer(held: RunOnServer): Promise<number> {
   try {
     result = await sendCommand(held.socketPath, { argv: process.argv.slice(2), stdin: rt.stdinRead(), osUser: rt.osUser });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // No server listening there (an older one, or another command holding the database): as before.
-    if (code === 'ENOENT' || code === 'ECONNREFUSED') rt.err(`cells-auth: ${held.locked.message}\n`);
+    // No server listening there (another command holds the database, or an older server): as before.
+    if (err instanceof NoServerError) rt.err(`cells-auth: ${held.locked.message}\n`);
     else rt.err(`cells-auth: the server holding ${held.locked.dir} did not answer (${(err as Error).message}); the command may or may not have run\n`);
     return 1;
   }

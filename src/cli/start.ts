@@ -37,10 +37,16 @@ export function registerStart(program: Command): void {
       let commands: { close(): Promise<void> } | undefined;
       if (target.kind === 'pglite' && target.dir) {
         const { serveOperatorCommands } = await import('./served-commands.ts');
-        commands = await serveOperatorCommands({ ctx, pgliteDir: target.dir, log: ctx.log }).catch((err: Error) => {
-          ctx.log.warn({ err: err.message }, 'operator commands cannot reach this server: stop it to run them');
-          return undefined;
-        });
+        commands = await serveOperatorCommands({ ctx, pgliteDir: target.dir, log: ctx.log }).then(
+          (served) => {
+            ctx.log.info({ socket: served.path }, 'running the operator commands of other shells');
+            return served;
+          },
+          (err: Error) => {
+            ctx.log.warn({ err: err.message }, 'operator commands cannot reach this server: stop it to run them');
+            return undefined;
+          },
+        );
       }
       installSignalHandlers(
         {

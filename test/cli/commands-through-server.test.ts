@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { userInfo } from 'node:os';
@@ -95,4 +95,19 @@ t.test('a database held by a process that serves no commands: the lock’s one l
   const r = await runCli(['clients', 'list'], { env: db.env });
   t.same([r.code, r.stdout], [1, '']);
   t.equal(r.stderr, `cells-auth: the embedded database in ${join(db.dataDir, 'pglite')} is in use by process ${process.pid}; stop it first, or run against Postgres (DATABASE_URL)\n`);
+});
+
+t.test('a data directory too deep for a socket: the server says so and serves; commands get the lock’s line', async (t) => {
+  const db = await cliDatabase(t, 'pglite');
+  // Unix socket paths end at 107 bytes on Linux.
+  const deep = join(db.dataDir, 'd'.repeat(60), 'e'.repeat(60));
+  const port = await freePort();
+  const env = { ...db.env, CELLS_AUTH_DATA_DIR: deep, CELLS_AUTH_BIND: `127.0.0.1:${port}`, CELLS_AUTH_PUBLIC_URL: `http://127.0.0.1:${port}` };
+  const server = await startCli(t, { env });
+  t.match(server.stdout(), /"msg":"operator commands cannot reach this server: stop it to run them"/, 'a warning in the log');
+  t.same(readdirSync(join(db.dataDir, 'd'.repeat(60))), ['e'.repeat(60)], 'and no socket at a shortened path above the database');
+  const r = await runCli(['clients', 'list'], { env: { CELLS_AUTH_DATA_DIR: deep } });
+  t.same([r.code, r.stdout], [1, '']);
+  t.match(r.stderr, /^cells-auth: the embedded database in .* is in use by process \d+; stop it first/);
+  t.equal((await server.stop()).code, 0);
 });
