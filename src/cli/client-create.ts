@@ -4,7 +4,7 @@ import { recordCli } from '../audit/request-audit.ts';
 import type { RegisterClientInput } from '../clients/clients.schemas.ts';
 import { clientAuditDetails } from '../audit/client-details.ts';
 import { asCliError, describeClient } from './client-view.ts';
-import {CliError, collect } from './shared.ts';
+import { CliError, collect } from './shared.ts';
 
 interface CreateOptions {
   name?: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRuntime } from './runtime.ts';
 import { recordCli } from '../audit/request-audit.ts';
-import {CliError } from './shared.ts';
+import { CliError } from './shared.ts';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 

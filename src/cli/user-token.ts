@@ -4,7 +4,7 @@ import { formatDuration } from '../pat/duration.ts';
 import { parseTokenRequest, type TokenRequest } from '../pat/token-request.ts';
 import { recordCli } from '../audit/request-audit.ts';
 import { asFlagError, rfc850 } from './pat-output.ts';
-import {CliError, collect } from './shared.ts';
+import { CliError, collect } from './shared.ts';
 
 interface Options {
   user: string;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CommandRuntime } from './runtime.ts';
 import { formatDuration } from '../pat/duration.ts';
 import type { PatView } from '../pat/pat.service.ts';
-import {CliError } from './shared.ts';
+import { CliError } from './shared.ts';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
