@@ -33,7 +33,13 @@ export function request(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed as this request went out on it (its keep-alive timeout
+      // ran out while the setup did something else): the request never reached it. Node's documented
+      // remedy is to send it again, on a new connection.
+      if (req.reusedSocket && err.code === 'ECONNRESET') request(ag, method, url, headers, body).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }
