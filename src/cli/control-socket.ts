@@ -96,20 +96,32 @@ export async function serveCommands(opts: {
   const refusal = tooLong(path);
   if (refusal) throw new Error(refusal);
   const open = new Set<Socket>();
+  // Commands being run: a shutdown lets them end before the database closes.
+  const running = new Set<Promise<unknown>>();
   const server = createServer((socket) => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
+    // A shell that goes away mid-command (Ctrl-C) resets the connection: never an uncaught error here.
+    socket.on('error', () => socket.destroy());
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
     readLine(socket, MAX_REQUEST_BYTES).then(
       async (line) => {
         socket.setTimeout(0);
         const request = parseRequest(line);
-        const result = request
-          ? await opts.execute(request).catch((err: Error) => {
+        let result: CommandResult = { code: 1, stdout: '', stderr: 'cells-auth: the server did not understand the request\n' };
+        if (request) {
+          const run = opts.execute(request);
+          running.add(run);
+          result = await run
+            .catch((err: Error) => {
               log.error({ err }, 'a command sent to the server failed');
               return { code: 1, stdout: '', stderr: 'cells-auth: the server could not run the command (see its log)\n' };
             })
-          : { code: 1, stdout: '', stderr: 'cells-auth: the server did not understand the request\n' };
+            .finally(() => running.delete(run));
+        }
+        // Answered: it closes when the shell has read the answer (or at the timeout).
+        open.delete(socket);
+        socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
         socket.end(`${JSON.stringify(result)}\n`);
       },
       () => socket.destroy(),
@@ -134,11 +146,15 @@ export async function serveCommands(opts: {
   }
   return {
     path,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of open) s.destroy();
-      }),
+    async close() {
+      // No new commands; those running end (their shells get the answer), then the rest goes.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled(running);
+      // After the answers of those commands are on their way (the turn that resolved them).
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const s of open) s.destroy();
+      await closed;
+    },
   };
 }
 

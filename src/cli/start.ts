@@ -14,7 +14,8 @@ export function registerStart(program: Command): void {
       const { installSignalHandlers, startServer } = await import('../server.ts');
       const { createContext } = await import('../context.ts');
       const ctx = await createContext(config);
-      ctx.log.info({ database: describeTarget(targetFromConfig(config)) }, 'database ready');
+      const target = targetFromConfig(config);
+      ctx.log.info({ database: describeTarget(target) }, 'database ready');
       const admin = await ctx.users.ensureFirstAdmin(config.adminPassword);
       if (admin?.generated) {
         // Printed once, to the terminal, never to the log stream.
@@ -33,7 +34,6 @@ export function registerStart(program: Command): void {
         throw err;
       }
       // On the embedded database, the operator commands of other shells are run here (it is ours alone).
-      const target = targetFromConfig(config);
       let commands: { close(): Promise<void> } | undefined;
       if (target.kind === 'pglite' && target.dir) {
         const { serveOperatorCommands } = await import('./served-commands.ts');

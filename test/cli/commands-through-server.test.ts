@@ -64,6 +64,17 @@ t.test('with the embedded database, commands from another shell run through the 
   t.notOk(existsSync(join(db.dataDir, 'x.yaml')), 'nothing was written');
   t.equal(JSON.parse(await raw(socketPath, 'not json\n')).stderr, 'cells-auth: the server did not understand the request\n');
   t.equal(await raw(socketPath, Buffer.alloc(100_000, 'a')), '', 'an oversized request is cut off');
+  // A shell that goes away while its command runs (Ctrl-C): the command still runs to its end (as
+  // one run locally would past its last statement), and the server carries on.
+  await new Promise<void>((resolve) => {
+    const gone = createConnection(socketPath, () => {
+      gone.write(`${JSON.stringify({ argv: ['admin', 'user', 'create', 'carol'], stdin: null, osUser: userInfo().username })}\n`);
+      setTimeout(() => gone.destroy(), 5);
+    });
+    gone.on('error', () => {});
+    gone.on('close', () => resolve());
+  });
+  t.equal((await cli(['admin', 'user', 'tokens', '-u', 'bob'])).code, 0, 'and the next command runs');
   const migrate = await cli(['migrate']);
   t.match(migrate.stderr, /^cells-auth: the embedded database in .* is in use by process \d+; stop it first/, 'migrate keeps the lock message');
   t.equal(await verify(), 401, 'the server still serves');
@@ -79,7 +90,7 @@ t.test('with the embedded database, commands from another shell run through the 
     const cliEvents = events.filter((e) => (e.details as { via?: string }).via === 'cli');
     t.same(
       cliEvents.map((e) => e.action),
-      ['user.created', 'token.minted', 'token.revoked'],
+      ['user.created', 'token.minted', 'token.revoked', 'user.created'],
       'the changes are audited',
     );
     t.ok(cliEvents.every((e) => (e.details as { osUser?: string }).osUser === osUser), 'with the shell’s user');
