@@ -61,8 +61,9 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; accounts: 
   }
 
   /** An operator acting on their own account must not lock themselves (and so everyone) out. */
-  function notSelf(row: UserRow, actorId: string, what: string): void {
-    if (row.id === actorId) throw new ConflictError(`you cannot ${what} your own account: ask another administrator`);
+  /** actorId null: the command line on the server, which acts for no account. */
+  function notSelf(row: UserRow, actorId: string | null, what: string): void {
+    if (actorId !== null && row.id === actorId) throw new ConflictError(`you cannot ${what} your own account: ask another administrator`);
   }
 
   /** The operator's view of a user the accounts service just changed. */
@@ -147,7 +148,7 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; accounts: 
    * must not bring an attacker's session or refresh token back to life. PATs stay, refused while
    * locked: they are listed and revoked one by one.
    */
-  async function lock(login: string, actorId: string): Promise<{ user: AdminUser; providerRecords: number }> {
+  async function lock(login: string, actorId: string | null): Promise<{ user: AdminUser; providerRecords: number }> {
     const row = await byLogin(login);
     notSelf(row, actorId, 'lock');
     const result = await deps.db.transaction().execute(async (trx) => {

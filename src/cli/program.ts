@@ -10,6 +10,8 @@ import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
 import { registerTokenRevoke } from './token-revoke.ts';
 import { registerUserCreate } from './user-create.ts';
+import { registerUserList } from './user-list.ts';
+import { registerUserLock } from './user-lock.ts';
 import { registerUserToken } from './user-token.ts';
 import { registerUserTokens } from './user-tokens.ts';
 import { registerUserSetPassword } from './user-set-password.ts';
@@ -38,6 +40,8 @@ export function buildProgram(rt: CommandRuntime): Command {
   registerUserTokens(user, rt);
   const token = admin.command('token').description('personal access tokens');
   registerTokenRevoke(token, rt);
+  registerUserList(user, rt);
+  registerUserLock(user, rt);
   registerUserUnlock(user, rt);
   registerUserSetPassword(user, rt);
   registerClientCreate(admin.command('client').description("operators' clients"), rt);
