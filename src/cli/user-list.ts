@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
 import type { AdminUser } from '../accounts/users.admin.service.ts';
 import type { CommandRuntime } from './runtime.ts';
+import { table, when } from './table.ts';
 
 /** Rows per query while paging through every user. */
 const PAGE = 500;
 
-function table(users: AdminUser[]): string {
-  const rows = [
+function rows(users: AdminUser[]): string[][] {
+  return [
     ['LOGIN', 'ID', 'ROLES', 'LOCKED', 'FAILED', 'CREATED', 'E-MAIL'],
-    ...users.map((u) => [u.login, u.id, u.roles.join(',') || '-', u.locked ? 'yes' : 'no', String(u.failedLogins), u.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), u.email ?? '-']),
+    ...users.map((u) => [u.login, u.id, u.roles.join(',') || '-', u.locked ? 'yes' : 'no', String(u.failedLogins), when(u.createdAt), u.email ?? '-']),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
 }
 
 /** The command-line twin of `GET /a/admin/users`: every user, by login (all pages). */
@@ -32,7 +31,7 @@ export function registerUserList(user: Command, rt: CommandRuntime): void {
         } while (cursor);
         if (opts.json) rt.out(`${JSON.stringify(users, null, 2)}\n`);
         else if (users.length === 0) rt.out(opts.search === undefined ? 'no users\n' : `no user matches "${opts.search}"\n`);
-        else rt.out(table(users));
+        else rt.out(`${table(rows(users))}\n`);
       });
     });
 }

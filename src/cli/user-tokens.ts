@@ -3,13 +3,7 @@ import type { CommandRuntime } from './runtime.ts';
 import { formatDuration } from '../pat/duration.ts';
 import type { PatView } from '../pat/pat.service.ts';
 import { CliError } from './shared.ts';
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
-
-const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+import { table, when } from './table.ts';
 
 function rows(tokens: PatView[]): string[][] {
   return [
