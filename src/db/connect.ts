@@ -18,7 +18,16 @@ const PGLITE_SHARED_BUFFERS = '16MB';
 // going through the configuration.
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize: number }
-  | { kind: 'pglite'; dir: string | null };
+  | {
+      kind: 'pglite';
+      dir: string | null;
+      /**
+       * A data directory (a tarball from PGlite's dumpDataDir) to start an empty `dir` from, instead
+       * of running initdb. Tests use a copy of one freshly initialised cluster, as Postgres's
+       * CREATE DATABASE copies a template: initdb in WebAssembly is seconds of CPU.
+       */
+      initialData?: Blob;
+    };
 
 export interface DbHandle {
   db: Kysely<Database>;
@@ -72,6 +81,7 @@ export async function connectDatabase(target: DatabaseTarget): Promise<DbHandle>
     // Loaded only here: a server on Postgres does not carry the embedded database's module.
     const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(target.dir ?? undefined, {
+      loadDataDir: target.initialData,
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     });
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });

@@ -23,7 +23,8 @@ const canSignIn = async (url: string, login: string, password: string) =>
 
 for (const kind of dbKinds()) {
   t.test(`first start: an admin with a one-time password, printed once; a second start creates nothing [${kind}]`, async (t) => {
-    const db = await cliDatabase(t, kind);
+    // The data directory does not exist yet: the first start creates it (initdb), as on a new machine.
+    const db = await cliDatabase(t, kind, { initdb: true });
     const { env, url } = await serveEnv(db);
 
     const first = await startCli(t, { env });

@@ -9,6 +9,7 @@ import { createCoreContext, type CoreContext } from '../../src/core-context.ts';
 import type { DatabaseTarget } from '../../src/db/connect.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase, type DbKind } from './database.ts';
+import { seedPgliteDir } from './pglite-template.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/cells-auth.js', import.meta.url));
 
@@ -29,12 +30,18 @@ export interface CliDatabase {
   dataDir: string;
 }
 
-/** A fresh database for CLI processes: a Postgres database, or a PGlite data directory. */
-export async function cliDatabase(t: Tap, kind: DbKind): Promise<CliDatabase> {
+/**
+ * A fresh database for CLI processes: a Postgres database, or a PGlite data directory. That
+ * directory starts as initdb leaves one (pglite-template.ts), unless `initdb`: then it does not
+ * exist yet, and the first command creates it, as on a new machine.
+ */
+export async function cliDatabase(t: Tap, kind: DbKind, options: { initdb?: boolean } = {}): Promise<CliDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cells-auth-cli-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   if (kind === 'pglite') {
-    return { env: { CELLS_AUTH_DATA_DIR: dataDir }, target: { kind: 'pglite', dir: join(dataDir, 'pglite') }, dataDir };
+    const dir = join(dataDir, 'pglite');
+    if (!options.initdb) await seedPgliteDir(dir);
+    return { env: { CELLS_AUTH_DATA_DIR: dataDir }, target: { kind: 'pglite', dir }, dataDir };
   }
   const db = await freshDatabase('postgres');
   t.teardown(() => db.drop());

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../src/db/connect.ts';
+import { pgliteTemplate } from './pglite-template.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -30,9 +31,9 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh, empty database of the given kind; `drop` removes it. */
+/** A fresh, empty database of the given kind (in memory for PGlite); `drop` removes it. */
 export async function freshDatabase(kind: DbKind): Promise<{ target: DatabaseTarget; url?: string; drop(): Promise<void> }> {
-  if (kind === 'pglite') return { target: { kind: 'pglite', dir: null }, drop: async () => {} };
+  if (kind === 'pglite') return { target: { kind: 'pglite', dir: null, initialData: await pgliteTemplate() }, drop: async () => {} };
   const name = `cells_auth_test_${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`create database ${name}`));
   const url = postgresUrl(name);
