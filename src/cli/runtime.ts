@@ -39,6 +39,9 @@ export class RunOnServer extends Error {
   }
 }
 
+/** A command that reads standard input, run with none piped in (a terminal, or a shell that sent none). */
+export const noStdin = () => new CliError('expected the value on standard input (pipe it in)');
+
 function currentOsUser(): string | null {
   try {
     return userInfo().username;
@@ -58,7 +61,7 @@ export function processRuntime(): CommandRuntime & { stdinRead(): string | null 
     readStdin() {
       return new Promise((resolve, reject) => {
         if (process.stdin.isTTY) {
-          reject(new CliError('expected the value on standard input (pipe it in)'));
+          reject(noStdin());
           return;
         }
         let data = '';

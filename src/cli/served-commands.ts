@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { controlSocketPath, serveCommands, type CommandRequest, type CommandResult } from './control-socket.ts';
 import { run } from './program.ts';
-import type { CommandContext, CommandRuntime } from './runtime.ts';
-import { CliError } from './shared.ts';
+import { noStdin, type CommandContext, type CommandRuntime } from './runtime.ts';
 
 // `cells-auth start` on the embedded database: the operator commands that a shell cannot run while
 // this server holds the database, run here with the server's own services. Only those: `start`,
@@ -18,7 +17,7 @@ export async function runForShell(ctx: CommandContext, request: CommandRequest):
     out: (text) => void (stdout += text),
     err: (text) => void (stderr += text),
     async readStdin() {
-      if (request.stdin === null) throw new CliError('expected the value on standard input (pipe it in)');
+      if (request.stdin === null) throw noStdin();
       return request.stdin;
     },
     osUser: request.osUser,
