@@ -9,6 +9,13 @@
 // - AsyncLocalStorage (oidc-provider keeps each request's context in one) is built on promise hooks
 //   in Node 22, a cost on every promise of every request: --experimental-async-context-frame
 //   (Node 24's default) carries the context without them. The whole test suite passes with it.
+// - V8 runs its garbage collector's helpers on four background threads, which wake together, in
+//   bursts, beside the event loop and the database's backends. On a small machine, where this
+//   process shares its cores with Postgres, that burst is what a forward-auth check waits behind:
+//   at half the maximum verification rate on 2 cores, p99 was 12-16 ms in 10 runs of 11 with them
+//   and 3.9-7.1 ms in 8 runs of 8 without (--single-threaded-gc; the bench's throughput and memory
+//   rows stayed within their run-to-run spread). Where cores are plenty and not shared,
+//   `node --no-single-threaded-gc bin/cells-auth.js start` gives the helpers back;
 // - glibc gives each thread its own malloc arena, each keeping what it once held (argon2 hashes,
 //   19 MiB each, run on the libuv threads): two arenas. (Handing big blocks back to the system
 //   at once — MALLOC_MMAP_THRESHOLD_ — was measured too: it cost a sixth of the sign-in rate in
@@ -21,7 +28,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const MARK = 'CELLS_AUTH_PROCESS_TUNED';
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256', '--experimental-async-context-frame'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256', '--experimental-async-context-frame', '--single-threaded-gc'];
 export const SERVER_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
 /**
@@ -32,7 +39,11 @@ export function tuneServerProcess(handOver: () => Record<string, string> = () =>
   const { argv, env } = process;
   if (!argv.includes('start') || env[MARK] || process.platform !== 'linux' || typeof process.execve !== 'function') return;
   const own = `${env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
-  const flags = SERVER_NODE_FLAGS.filter((f) => !own.includes(f.split('=')[0]!));
+  // An operator's flag wins, its `--no-` form included.
+  const flags = SERVER_NODE_FLAGS.filter((f) => {
+    const name = f.slice(2).split('=')[0]!;
+    return !own.includes(`--${name}`) && !own.includes(`--no-${name}`);
+  });
   const tuned: NodeJS.ProcessEnv = { ...env, [MARK]: '1', ...handOver() };
   for (const [k, v] of Object.entries(SERVER_MALLOC_ENV)) tuned[k] ??= v;
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...argv.slice(1)], tuned);

@@ -12,8 +12,8 @@ export interface Instance {
 }
 
 /** Runs `cells-auth start` as its own process and waits until it serves. */
-export async function startInstance(opts: { port: number; env: Record<string, string> }): Promise<Instance> {
-  const proc = spawn(process.execPath, [CLI, 'start'], {
+export async function startInstance(opts: { port: number; env: Record<string, string>; nodeArgs?: string[] }): Promise<Instance> {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'start'], {
     env: { PATH: process.env.PATH ?? '', CELLS_AUTH_BIND: `127.0.0.1:${opts.port}`, CELLS_AUTH_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

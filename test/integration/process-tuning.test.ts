@@ -25,4 +25,12 @@ t.test('start re-executes itself with the server settings, keeping its process i
   const ownArgs = readFileSync(`/proc/${own.proc.pid}/cmdline`, 'utf8');
   t.notOk(ownArgs.includes('--max-old-space-size=256'), 'the operator’s heap limit is kept');
   t.ok(readFileSync(`/proc/${own.proc.pid}/environ`, 'utf8').split('\0').includes('MALLOC_ARENA_MAX=4'), 'and their malloc setting');
+
+  // A flag turned off on node's command line (V8 refuses this one in NODE_OPTIONS) stays off.
+  const off = await startInstance({ port: await freePort(), env, nodeArgs: ['--no-single-threaded-gc'] });
+  t.teardown(() => off.stop());
+  const offArgs = readFileSync(`/proc/${off.proc.pid}/cmdline`, 'utf8').split('\0');
+  t.ok(offArgs.includes('--no-single-threaded-gc'), 'the operator’s --no- flag is passed on');
+  t.notOk(offArgs.includes('--single-threaded-gc'), 'and not overridden by ours');
+  t.ok(offArgs.includes('--max-old-space-size=256'), 'while the other settings still apply');
 });
