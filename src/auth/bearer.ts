@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { UserRow } from '../accounts/users.repository.ts';
 import { UnauthorizedError } from '../errors/app-error.ts';
+import type { RequestStore } from '../oidc/request-store.ts';
 import type { PatService } from '../pat/pat.service.ts';
 import { formatScope } from '../pat/scopes.ts';
 import { looksLikePat } from '../pat/token-format.ts';
@@ -56,6 +57,8 @@ function challenge(basic: boolean, error?: { code: string; description: string }
 export function createBearerAuth(deps: {
   pats: Pick<PatService, 'verify'>;
   provider: () => Provider;
+  /** Runs the lookups of an access token as one provider request: its grant is read with it. */
+  store: Pick<RequestStore, 'run'>;
   findUser(id: string): Promise<UserRow | undefined>;
 }) {
   async function fromPat(token: string, address: string | null): Promise<Principal | undefined> {
@@ -118,7 +121,7 @@ export function createBearerAuth(deps: {
       if (!principal || principal.login !== creds.login) throw refuse('the login and token do not match a valid token');
       return principal;
     }
-    const principal = looksLikePat(creds.token) ? await fromPat(creds.token, address) : await fromAccessToken(creds.token);
+    const principal = looksLikePat(creds.token) ? await fromPat(creds.token, address) : await deps.store.run(() => fromAccessToken(creds.token));
     if (!principal) throw refuse('the token is invalid, expired or revoked');
     return principal;
   }

@@ -68,19 +68,30 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
     if (model === 'Grant') p.grants.delete(id);
   };
 
+  /**
+   * Runs `fn` as one request: its writes are held and sent when it is done, and a grant read along
+   * with a token waits for it. For work on the provider's models outside its own routes (the
+   * introspection fast path).
+   */
+  async function run<T>(fn: () => Promise<T>): Promise<T> {
+    const p: Pending = { ops: new Map(), open: true, sent: Promise.resolve(), grants: new Map() };
+    try {
+      return await requests.run(p, fn);
+    } finally {
+      p.open = false;
+      p.grants.clear();
+      // A failure here answers 503 (StoreUnavailableError) instead of a response whose rows are
+      // not stored.
+      await guardStore(() => flush(p));
+    }
+  }
+
   return {
+    run,
+
     /** Provider middleware: one store per request; its writes are sent before the response. */
-    async middleware(_ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-      const p: Pending = { ops: new Map(), open: true, sent: Promise.resolve(), grants: new Map() };
-      try {
-        await requests.run(p, next);
-      } finally {
-        p.open = false;
-        p.grants.clear();
-        // A failure here answers 503 (StoreUnavailableError) instead of a response whose rows are
-        // not stored.
-        await guardStore(() => flush(p));
-      }
+    middleware(_ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+      return run(next);
     },
 
     /** Holds an upsert until the request ends; false outside a provider request (write it now). */
