@@ -18,10 +18,12 @@ import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { oobRoutes } from './interaction/oob.routes.ts';
 import { errorPage } from './interaction/views.ts';
 import oidcPlugin from './oidc/oidc.plugin.ts';
+import { providerTokenIntrospectionAnswerer } from './oidc/provider-token-introspection.ts';
+import { introspectionFastPath } from './oidc/introspection.fast-path.ts';
 import { loginRecorder } from './audit/login-events.ts';
 import metricsPlugin from './metrics/metrics.plugin.ts';
 import { patAdminRoutes } from './pat/pat-admin.routes.ts';
-import { patIntrospectionFastPath } from './pat/pat-introspection.fast-path.ts';
+import { patIntrospectionAnswerer } from './pat/pat-introspection.fast-path.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
 import openapiPlugin from './openapi/openapi.plugin.ts';
 import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
@@ -66,7 +68,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(oidcPlugin, {
     provider: ctx.oidc.provider,
     publicUrl: config.publicUrl,
-    fastPaths: [patIntrospectionFastPath({ provider: ctx.oidc.provider, pats: ctx.pats, log: ctx.log })],
+    fastPaths: [
+      introspectionFastPath({
+        provider: ctx.oidc.provider,
+        answerers: [patIntrospectionAnswerer({ pats: ctx.pats, log: ctx.log }), providerTokenIntrospectionAnswerer({ store: ctx.oidc.store })],
+      }),
+    ],
   });
   await app.register(assetsRoutes);
   await app.register(interactionRoutes, {

@@ -97,6 +97,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     const oidc = createOidcRuntime({
       keys,
       log,
+      store: requestStore,
       build: (keySet) => {
         const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: findAccount });
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
@@ -106,7 +107,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
         return provider;
       },
     });
-    const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), findUser: core.users.findById });
+    const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), store: requestStore, findUser: core.users.findById });
     await oidc.reload();
 
     const sweeper = createSweeper({ repo: modelsRepo, clock, log });

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { KeysService } from './keys.service.ts';
+import type { RequestStore } from './request-store.ts';
 
 /**
  * Holds the current provider. oidc-provider reads its keys once, at construction, so when the
@@ -10,6 +11,8 @@ import type { KeysService } from './keys.service.ts';
 export function createOidcRuntime(deps: {
   keys: KeysService;
   build: (keys: Awaited<ReturnType<KeysService['load']>>) => Provider;
+  /** What one provider request holds; also for work on its models outside its routes. */
+  store: RequestStore;
   log: Logger;
 }) {
   let provider: Provider | undefined;
@@ -28,6 +31,7 @@ export function createOidcRuntime(deps: {
   }
 
   return {
+    store: deps.store,
     provider(): Provider {
       if (!provider) throw new Error('the OIDC provider is not ready');
       return provider;

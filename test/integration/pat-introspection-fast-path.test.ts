@@ -5,7 +5,7 @@ import { dbKinds } from '../helpers/database.ts';
 import { buildTestApp } from '../helpers/harness.ts';
 import { accessTokenFor, makeUser, mintFor } from '../helpers/pat.ts';
 
-// PAT introspection is answered before the provider in the common case (pat-introspection.fast-path.ts)
+// PAT introspection is answered before the provider in the common case (oidc/introspection.fast-path.ts)
 // and by the provider otherwise. Both must say the same thing; the requests handed over must reach the
 // provider with their body intact (it was peeked at, then put back).
 
@@ -63,9 +63,15 @@ for (const kind of dbKinds()) {
     t.equal(both.status, 400, 'two authentication mechanisms: the provider refuses them');
     t.equal(handedOver(), 4);
 
+    // The provider's own tokens have their own answerer (introspection-fast-path.test.ts); one it
+    // leaves to the provider (a structured token) reaches it with its body intact.
     const at = await accessTokenFor(url, 'alice');
     const viaForm = await post(url, {}, new URLSearchParams({ token: at, client_id: 'files-api', client_secret: SECRET }).toString());
-    t.match(viaForm.body, { active: true, client_id: 'cells-sync' }, 'an access token goes to the provider, body intact');
+    t.match(viaForm.body, { active: true, client_id: 'cells-sync' }, 'an access token is answered too');
+    t.equal(handedOver(), 4);
+    const jwt = await post(url, basicOf('files-api', SECRET), new URLSearchParams({ token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' }).toString());
+    t.equal(jwt.status, 400, 'a structured token: the provider read the body and refused it');
+    t.match(jwt.body, { error: 'unsupported_token_type' });
     t.equal(handedOver(), 5);
   });
 

@@ -1,0 +1,89 @@
+import { parse as parseForm } from 'node:querystring';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import { parseAuthorization } from '../auth/bearer.ts';
+import type { CellsClientMetadata } from '../clients/default-clients.ts';
+import { peekBody } from '../http/peek-body.ts';
+import type { ProviderFastPath } from './oidc.plugin.ts';
+
+// RFC 7662 introspection on the hot path: a resource server asks on every request it serves. The
+// provider's endpoint (Koa, its parameter and client-authentication middleware, a lookup per token
+// kind) costs several times the lookup itself. This answers the common case directly: a form body
+// holding one token, from a client authenticating with its secret (Basic, or both in the form) that
+// is marked `introspect`, for a token an answerer recognises. Anything else — another
+// authentication, a bad secret, a duplicated parameter, a browser's CORS request, a token no answerer
+// takes, or one it leaves to the provider — goes to the provider untouched, which then answers
+// exactly as before (the errors are its own). An answer is the same object either way.
+
+/** The provider's own body limit: a larger body is its to refuse. */
+const BODY_LIMIT = 56 * 1024;
+const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
+// What the provider would have to decode (form encoding in Basic, RFC 6749 §2.3.1): its to handle.
+const NEEDS_DECODING = /[%+]/;
+
+/** The client that authenticated, as the provider knows it. */
+export type IntrospectingClient = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
+
+/** Answers for one kind of token; the first whose `takes` is true is asked. */
+export interface IntrospectionAnswerer {
+  takes(token: string): boolean;
+  /** The RFC 7662 answer, or undefined to leave the request to the provider. */
+  answer(token: string, provider: Provider, client: IntrospectingClient): Promise<Record<string, unknown> | undefined>;
+}
+
+interface ClientCredentials {
+  clientId: string;
+  secret: string;
+}
+
+/** The credentials of the one presentation we take: Basic alone, or both in the form alone. */
+function credentialsOf(authorization: string | undefined, form: Record<string, string | string[] | undefined>): ClientCredentials | undefined {
+  if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) return undefined;
+  if (authorization !== undefined) {
+    // Exactly `Basic <value>`, as the provider reads it; a looser header is its to judge.
+    if (form.client_secret !== undefined || !/^basic \S+$/i.test(authorization)) return undefined;
+    const creds = parseAuthorization(authorization);
+    if (typeof creds !== 'object' || creds.kind !== 'basic' || !creds.secret) return undefined;
+    const { login: clientId, secret } = creds;
+    if (NEEDS_DECODING.test(clientId) || NEEDS_DECODING.test(secret)) return undefined;
+    if (form.client_id !== undefined && form.client_id !== clientId) return undefined;
+    return { clientId, secret };
+  }
+  const { client_id: clientId, client_secret: secret } = form;
+  return typeof clientId === 'string' && clientId && typeof secret === 'string' && secret ? { clientId, secret } : undefined;
+}
+
+export function introspectionFastPath(deps: { provider: () => Provider; answerers: IntrospectionAnswerer[] }): ProviderFastPath {
+  async function answer(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const { headers } = request;
+    if (!FORM.test(headers['content-type'] ?? '') || headers.origin !== undefined) return false;
+    if (headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined || headers.dpop !== undefined) return false;
+    const body = await peekBody(request.raw, BODY_LIMIT);
+    if (!body) return false;
+    const form = parseForm(body.toString('utf8'));
+    const token = form.token;
+    if (typeof token !== 'string') return false;
+    const answerer = deps.answerers.find((a) => a.takes(token));
+    if (!answerer) return false;
+    // The provider refuses repeated parameters; so do we, by leaving them to it.
+    if (Object.values(form).some(Array.isArray)) return false;
+    const credentials = credentialsOf(headers.authorization, form);
+    if (!credentials) return false;
+
+    const provider = deps.provider();
+    const client = await provider.Client.find(credentials.clientId);
+    if (!client) return false;
+    const metadata = client as unknown as CellsClientMetadata & { clientAuthMethod: string; clientSecretExpiresAt?: number };
+    // Only the plain cases: a secret method, a secret that never expires, a client that may introspect
+    // (allowedPolicy in provider.ts). The provider says no to everything else in its own words.
+    if (!['client_secret_basic', 'client_secret_post'].includes(metadata.clientAuthMethod) || metadata.clientSecretExpiresAt) return false;
+    if (!metadata.introspect || !(await client.compareClientSecret(credentials.secret))) return false;
+
+    const out = await answerer.answer(token, provider, client);
+    if (!out) return false;
+    await reply.code(200).header('cache-control', 'no-store').send(out);
+    return true;
+  }
+
+  return { method: 'POST', path: '/oauth2/introspect', answer };
+}
