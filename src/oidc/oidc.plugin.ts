@@ -51,6 +51,14 @@ async function oidcPlugin(app: FastifyInstance, opts: OidcPluginOptions): Promis
   const pub = new URL(opts.publicUrl);
   const host = pub.host;
   const proto = pub.protocol.slice(0, -1);
+  // Koa composes its middleware anew on every callback(): once per provider (it is rebuilt when the
+  // published keys change), not once per request.
+  const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  const callbackOf = (provider: Provider) => {
+    let cb = callbacks.get(provider);
+    if (!cb) callbacks.set(provider, (cb = provider.callback()));
+    return cb;
+  };
 
   /** Hands a request to the provider as if mounted at /oidc (the path it sees starts after it). */
   function handOver(request: FastifyRequest, reply: FastifyReply): void {
@@ -66,7 +74,7 @@ async function oidcPlugin(app: FastifyInstance, opts: OidcPluginOptions): Promis
     req.originalUrl = url;
     const rest = url.slice(OIDC_PREFIX.length);
     req.url = rest.startsWith('/') ? rest : `/${rest}`;
-    void opts.provider().callback()(req, res);
+    void callbackOf(opts.provider())(req, res);
   }
 
   for (const fast of opts.fastPaths ?? []) {
