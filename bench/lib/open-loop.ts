@@ -10,6 +10,8 @@ export interface OpenLoopResult {
   rate: number;
   sent: number;
   bad: number;
+  /** What the bad replies were: an HTTP status, or the client's error message, with a count each. */
+  badReasons: Record<string, number>;
   p50: number;
   p90: number;
   p99: number;
@@ -31,14 +33,18 @@ export async function openLoop(opts: {
   const interval = 1000 / opts.rate;
   const start = performance.now();
   let bad = 0;
+  const badReasons: Record<string, number> = {};
   let maxSendLagMs = 0;
   let sent = 0;
   let pending = 0;
   let allSent = false;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const settle = (intended: number, good: boolean) => {
-    if (!good) bad++;
+  const settle = (intended: number, good: boolean, reason: string) => {
+    if (!good) {
+      bad++;
+      badReasons[reason] = (badReasons[reason] ?? 0) + 1;
+    }
     histogram.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
     if (--pending === 0 && allSent) finish();
   };
@@ -51,8 +57,8 @@ export async function openLoop(opts: {
       const r = opts.send(sent);
       pending++;
       opts.client.get(r.path, r.headers).then(
-        (res) => settle(intended, r.good(res.status, res.body)),
-        () => settle(intended, false),
+        (res) => settle(intended, r.good(res.status, res.body), `HTTP ${res.status}`),
+        (err: Error) => settle(intended, false, err.message),
       );
       sent++;
     }
@@ -68,7 +74,7 @@ export async function openLoop(opts: {
   tick();
   await finished;
   const ms = (q: number) => histogram.getValueAtPercentile(q) / 1000;
-  const result = { rate: opts.rate, sent, bad, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: histogram.maxValue / 1000, maxSendLagMs };
+  const result = { rate: opts.rate, sent, bad, badReasons, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: histogram.maxValue / 1000, maxSendLagMs };
   histogram.destroy();
   return result;
 }

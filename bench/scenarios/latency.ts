@@ -19,7 +19,7 @@ export async function verifyLatency(env: BenchEnv, maxRate: number): Promise<{ r
   // cost by themselves (a floor, reported beside the result, not subtracted from it).
   const hello = () => ({ path: '/', headers: {}, good: (status: number) => status === 200 });
   const describe = (r: OpenLoopResult) =>
-    `p50 ${r.p50.toFixed(2)} p90 ${r.p90.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} max ${r.max.toFixed(1)} ms, ${r.bad} bad, generator late by up to ${r.maxSendLagMs.toFixed(1)} ms`;
+    `p50 ${r.p50.toFixed(2)} p90 ${r.p90.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} max ${r.max.toFixed(1)} ms, ${r.bad} bad${r.bad ? ` (${Object.entries(r.badReasons).map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}, generator late by up to ${r.maxSendLagMs.toFixed(1)} ms`;
   // A short warm-up at the same rate, then the measurement.
   const oursClient = rawClient(env.ours.url);
   const helloClient = rawClient(env.hello.url);
