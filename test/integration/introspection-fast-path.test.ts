@@ -4,6 +4,7 @@ import type { AppContext } from '../../src/context.ts';
 import { dbKinds } from '../helpers/database.ts';
 import { signIn, tokenRequest } from '../helpers/flow.ts';
 import { buildTestApp } from '../helpers/harness.ts';
+import { countProviderRequests } from '../helpers/provider-requests.ts';
 
 // The provider's own access and refresh tokens are introspected before the provider in the common
 // case (oidc/provider-token-introspection.ts). Whatever the token's state, the answer must be the
@@ -20,15 +21,7 @@ const FAST = basicOf('files-api', SECRET);
 // The same client and secret, with the secret form-encoded: only the provider decodes that.
 const VIA_PROVIDER = basicOf('files-api', encodeURIComponent(SECRET).replaceAll('-', '%2D'));
 
-/** Counts the introspection requests that reached the provider. */
-function countHandedOver(ctx: AppContext): () => number {
-  let n = 0;
-  ctx.oidc.provider().use(async (kctx, next) => {
-    if (kctx.path === '/oauth2/introspect') n++;
-    await next();
-  });
-  return () => n;
-}
+const countHandedOver = (ctx: AppContext) => countProviderRequests(ctx, '/oauth2/introspect');
 
 async function introspect(url: string, authorization: string, params: Record<string, string>) {
   const res = await fetch(`${url}/oidc/oauth2/introspect`, {

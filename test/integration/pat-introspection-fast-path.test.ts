@@ -4,6 +4,7 @@ import type { AppContext } from '../../src/context.ts';
 import { dbKinds } from '../helpers/database.ts';
 import { buildTestApp } from '../helpers/harness.ts';
 import { accessTokenFor, makeUser, mintFor } from '../helpers/pat.ts';
+import { countProviderRequests } from '../helpers/provider-requests.ts';
 
 // PAT introspection is answered before the provider in the common case (oidc/introspection.fast-path.ts)
 // and by the provider otherwise. Both must say the same thing; the requests handed over must reach the
@@ -11,15 +12,7 @@ import { accessTokenFor, makeUser, mintFor } from '../helpers/pat.ts';
 
 const SECRET = 'a-long-resource-server-secret';
 
-/** Counts the introspection requests that reached the provider. */
-function countHandedOver(ctx: AppContext): () => number {
-  let n = 0;
-  ctx.oidc.provider().use(async (kctx, next) => {
-    if (kctx.path === '/oauth2/introspect') n++;
-    await next();
-  });
-  return () => n;
-}
+const countHandedOver = (ctx: AppContext) => countProviderRequests(ctx, '/oauth2/introspect');
 
 async function post(url: string, headers: Record<string, string>, body: string) {
   const res = await fetch(`${url}/oidc/oauth2/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
