@@ -23,7 +23,7 @@ import { introspectionFastPath } from './oidc/introspection.fast-path.ts';
 import { loginRecorder } from './audit/login-events.ts';
 import metricsPlugin from './metrics/metrics.plugin.ts';
 import { patAdminRoutes } from './pat/pat-admin.routes.ts';
-import { patIntrospectionAnswerer } from './pat/pat-introspection.fast-path.ts';
+import { patIntrospectionAnswerer } from './pat/pat-introspection.answerer.ts';
 import { patSelfRoutes } from './pat/pat-self.routes.ts';
 import openapiPlugin from './openapi/openapi.plugin.ts';
 import { auditAdminRoutes } from './admin/audit.admin.routes.ts';
