@@ -91,7 +91,9 @@ export async function createContext(config: Config, options: ContextOptions = {}
     });
     const staticClients = core.staticClients.map((c) => c.metadata);
 
-    const metrics = createMetrics({ poolStats: db.poolStats, processMetrics: options.processMetrics });
+    const metrics = createMetrics({ poolStats: db.poolStats, patCache: core.pats.cacheStats, processMetrics: options.processMetrics });
+    // The server answers PATs it verified lately from memory, told of changes by the feed (pat-cache.ts).
+    core.pats.watch();
     const pats = countVerifications(core.pats, metrics);
 
     const oidc = createOidcRuntime({

@@ -66,8 +66,9 @@ export async function createCoreContext(config: Config, options: CoreOptions = {
   try {
     if (options.migrate !== false) await migrateToLatest(db.db);
 
+    const pats = createPatService({ repo: createPatRepository(db.db), clock, log, cacheSize: config.pat.cacheSize });
     // The provider's account lookups answered from a second-long cache (account-cache.ts).
-    const { users, usersAdmin, findAccount } = cacheAccounts({
+    const { users, usersAdmin: accountsAdmin, findAccount } = cacheAccounts({
       users: createUsersService({
         repo: createUsersRepository(db.db),
         hasher: options.hasher ?? createArgon2Hasher(config.password),
@@ -82,7 +83,21 @@ export async function createCoreContext(config: Config, options: CoreOptions = {
       longestTokenSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken),
     });
     const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
-    const pats = createPatService({ repo: createPatRepository(db.db), clock, log });
+    // An owner locked, deleted or given other roles: answered once every instance's kept PATs
+    // reflect it (pat-cache.ts), as a revocation is.
+    const usersAdmin: UsersAdminService = {
+      ...accountsAdmin,
+      lock: async (login, actorId) => settled(await accountsAdmin.lock(login, actorId)),
+      remove: async (login, actorId) => settled(await accountsAdmin.remove(login, actorId)),
+      update: async (login, input, actorId) => {
+        const result = await accountsAdmin.update(login, input, actorId);
+        return result.changes.roles ? settled(result) : result;
+      },
+    };
+    const settled = async <T>(result: T): Promise<T> => {
+      await pats.settle();
+      return result;
+    };
     const audit = createAuditService({ repo: createAuditRepository(db.db), clock, log });
     await keys.ensure();
 

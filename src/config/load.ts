@@ -32,8 +32,10 @@ const ENV_PATHS: Record<string, string[]> = {
   CELLS_AUTH_ADMIN_PASSWORD: ['adminPassword'],
   CELLS_AUTH_LOG_LEVEL: ['log', 'level'],
   CELLS_AUTH_BUILD_REVISION: ['buildRevision'],
+  CELLS_AUTH_PAT_CACHE_SIZE: ['pat', 'cacheSize'],
 };
 const BOOLEAN_ENV = new Set(['CELLS_AUTH_ACME_ACCEPT_TOS']);
+const INTEGER_ENV = new Set(['CELLS_AUTH_PAT_CACHE_SIZE']);
 
 function readYaml(file: string): Tree {
   let text: string;
@@ -83,6 +85,10 @@ function envLayer(env: Env): Tree {
     if (BOOLEAN_ENV.has(name)) {
       if (!/^(true|false|1|0|yes|no)$/i.test(raw)) throw new ConfigError(`config: ${name}: expected true or false, got "${raw}"`);
       value = /^(true|1|yes)$/i.test(raw);
+    }
+    if (INTEGER_ENV.has(name)) {
+      if (!/^\d+$/.test(raw)) throw new ConfigError(`config: ${name}: expected a whole number, got "${raw}"`);
+      value = Number(raw);
     }
     setPath(layer, path, value);
   }

@@ -109,6 +109,12 @@ export const configSchema = z.strictObject({
         .default({ perAddress: 30, windowSeconds: 300 }),
     })
     .default({ lockoutThreshold: 10, throttle: { perAddress: 30, windowSeconds: 300 } }),
+  // Verified PATs kept in memory per instance (src/pat/pat-cache.ts), at most this many; 0 keeps none.
+  pat: z
+    .strictObject({
+      cacheSize: z.number().int().min(0).max(10_000_000).default(100_000),
+    })
+    .default({ cacheSize: 100_000 }),
   // Operator's clients file (JSON or YAML; our shape or Cells' `staticClients`).
   clientsFile: z.string().min(1).optional(),
   adminPassword: z.string().min(8, 'must be at least 8 characters').optional(),

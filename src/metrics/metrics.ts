@@ -7,7 +7,14 @@ export interface PoolStats {
 }
 
 /** One registry per context (no global default registry), with every metric we export. */
-export function createMetrics(deps: { poolStats: () => PoolStats; processMetrics?: boolean }) {
+export interface PatCacheStats {
+  size: number;
+  hits: number;
+  misses: number;
+  fresh: boolean;
+}
+
+export function createMetrics(deps: { poolStats: () => PoolStats; patCache?: () => PatCacheStats; processMetrics?: boolean }) {
   const registry = new Registry();
   if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'cells_auth_' });
 
@@ -54,6 +61,38 @@ export function createMetrics(deps: { poolStats: () => PoolStats; processMetrics
       this.set({ state: 'waiting' }, s.waiting);
     },
   });
+  // Counted by the cache itself (it sees every check), read when scraped.
+  const patCache = deps.patCache;
+  if (patCache) {
+    new Gauge({
+      name: 'cells_auth_pat_cache_entries',
+      help: 'Verified personal access tokens kept in memory',
+      registers: [registry],
+      collect() {
+        this.set(patCache().size);
+      },
+    });
+    new Gauge({
+      name: 'cells_auth_pat_cache_fresh',
+      help: '1 while the PAT change feed is read in time (kept answers in use), else 0',
+      registers: [registry],
+      collect() {
+        this.set(patCache().fresh ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'cells_auth_pat_cache_lookups_total',
+      help: 'PAT checks answered from memory (hit) or from the database (miss)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+      collect() {
+        const s = patCache();
+        this.reset();
+        this.inc({ result: 'hit' }, s.hits);
+        this.inc({ result: 'miss' }, s.misses);
+      },
+    });
+  }
 
   return { registry, httpRequests, httpDuration, tokensIssued, patVerifications, loginFailures };
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 // The uses of PATs, kept in memory for a moment and written in one statement for all of them.
 // Verification itself is then a read, which never waits for a row lock or a WAL flush; the cost
 // is that a process killed outright loses at most FLUSH_AFTER_MS (plus one write) of slides and
-// last-use times. Revocation is not affected: every verification reads the row.
+// last-use times. Revocation is not affected: it never waits for a use to be written.
 
 /** Uses wait at most this long before being written (a killed process loses at most this much). */
 export const FLUSH_AFTER_MS = 100;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database } from '../db/database.ts';
+import type { PatChange } from './pat-cache.ts';
 import type { NodeGrant } from './scopes.ts';
 import type { PersonalAccessTokensTable } from './pat.table.ts';
 
@@ -101,6 +102,22 @@ export function createPatQueries(db: Kysely<Database>) {
           as u(id, at, from_addr)
         where p.id = u.id`),
 
+    /**
+     * The change feed (pat-cache.ts): the changes whose transaction was not visible to the snapshot
+     * with the given xmin, oldest first, and this statement's own snapshot xmin for the next read.
+     * From null, only the xmin.
+     */
+    changesSince: (xmin: string | null, limit: number) =>
+      raw(sql<{ xmin: string; changes: PatChange[] }>`
+        select pg_snapshot_xmin(pg_current_snapshot())::text as xmin, ${
+          xmin === null
+            ? sql`'[]'::json`
+            : sql`coalesce((select json_agg(json_build_object('seq', c.seq, 'token', c.token_id, 'user', c.user_id) order by c.seq)
+                from (select seq, token_id, user_id from pat_changes where xid >= ${xmin}::xid8 order by seq limit ${limit}) c), '[]'::json)`
+        } as changes`),
+
+    pruneChanges: (before: Date) => db.deleteFrom('pat_changes').where('at', '<', before),
+
     listByUser: (userId: string) =>
       db
         .selectFrom('personal_access_tokens as p')
@@ -140,6 +157,10 @@ export function createPatRepository(db: Kysely<Database>) {
     /** Sorted by id, so that two instances writing overlapping batches lock rows in one order. */
     recordUses: async (uses: { id: string; at: Date; from: string | null }[]) => {
       await q.recordUses([...uses].sort((a, b) => (a.id < b.id ? -1 : 1))).execute();
+    },
+    changesSince: async (xmin: string | null, limit: number) => (await q.changesSince(xmin, limit).execute()).rows[0]!,
+    pruneChanges: async (before: Date) => {
+      await q.pruneChanges(before).execute();
     },
     listByUser: (userId: string) => q.listByUser(userId).execute() as Promise<PatRowWithGrants[]>,
     revoke: (id: string, now: Date, ownerId?: string) => q.revoke(id, now, ownerId).executeTakeFirst(),

@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import { ForbiddenError, UnavailableError } from '../errors/app-error.ts';
 import type { Clock } from '../util/clock.ts';
 import { createCoalescer } from '../util/coalesce.ts';
+import { createPatCache, SETTLE_MS } from './pat-cache.ts';
 import { createPatUsage } from './pat-usage.ts';
-import type { PatRepository, PatRowWithGrants } from './pat.repository.ts';
+import type { PatRepository, PatRowWithGrants, VerifiedRow } from './pat.repository.ts';
 import { formatScope, type NodeGrant } from './scopes.ts';
 import { generatePat, isWellFormedPat, patDigest } from './token-format.ts';
 import type { TokenRequest } from './token-request.ts';
@@ -58,8 +59,23 @@ export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function createPatService(deps: { repo: PatRepository; clock: Clock; log: Logger; flushAfterMs?: number }) {
+export function createPatService(deps: {
+  repo: PatRepository;
+  clock: Clock;
+  log: Logger;
+  flushAfterMs?: number;
+  /** Verified tokens kept in memory (pat-cache.ts), once `watch()` has started its change feed. */
+  cacheSize?: number;
+  /** How long a change made here waits before it answers (pat-cache.ts SETTLE_MS; tests of the wait only). */
+  settleMs?: number;
+}) {
   const { repo, clock, log } = deps;
+  const settleMs = deps.settleMs ?? SETTLE_MS;
+  const cache = createPatCache({
+    size: deps.cacheSize ?? 0,
+    log,
+    feed: { read: repo.changesSince, prune: repo.pruneChanges },
+  });
   const usage = createPatUsage({
     log,
     flushAfterMs: deps.flushAfterMs,
@@ -122,7 +138,10 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
   }
 
   async function revoke(id: string, ownerId?: string): Promise<RevokeResult> {
-    if (await repo.revoke(id, new Date(clock.now()), ownerId)) return 'revoked';
+    if (await repo.revoke(id, new Date(clock.now()), ownerId)) {
+      await settle();
+      return 'revoked';
+    }
     return (await repo.find(id, ownerId)) ? 'already-revoked' : 'not-found';
   }
 
@@ -130,25 +149,35 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
    * SPEC §6.3. Undefined for a token that is not good (malformed — refused before any query —
    * unknown, revoked, expired, or its owner locked). A storage failure throws UnavailableError: it
    * must never read as "inactive". The use (slide, last use) is written shortly after, with others
-   * (pat-usage.ts); revocation is seen at once because every verification reads the row.
+   * (pat-usage.ts). A token verified lately is answered from memory while the change feed is fresh
+   * (pat-cache.ts), which is how a revocation reaches every instance.
    */
   async function verify(token: string, address: string | null = null): Promise<VerifiedPat | undefined> {
     if (!isWellFormedPat(token)) return undefined;
     const now = clock.now();
-    let row;
-    try {
-      row = await lookups.load(patDigest(token));
-    } catch (err) {
-      log.error({ err }, 'personal access token lookup failed');
-      throw new UnavailableError();
-    }
-    if (!row) return undefined;
+    const digest = patDigest(token);
     // Good until the later of the stored expiry and the one this instance's unwritten uses moved it to.
-    const expiry = Math.max(row.current_expiry_ms, usage.expiryOf(row.id) ?? 0);
+    const expiryOf = (r: VerifiedRow) => Math.max(r.current_expiry_ms, usage.expiryOf(r.id) ?? 0);
+    let row = cache.get(digest);
+    // A kept expiry that has passed is read again: another instance may have moved it.
+    if (!row || now >= expiryOf(row)) {
+      const ticket = cache.ticket();
+      try {
+        row = await lookups.load(digest);
+      } catch (err) {
+        log.error({ err }, 'personal access token lookup failed');
+        throw new UnavailableError();
+      }
+      if (!row) return undefined;
+      cache.set(digest, row, ticket);
+    }
+    const expiry = expiryOf(row);
     if (now >= expiry) return undefined;
     const hard = row.expires_ms ?? Infinity;
     const next = row.window_seconds === null ? expiry : Math.max(expiry, Math.min(now + row.window_seconds * 1000, hard));
-    await usage.record(row.id, { at: now, from: address, expiry: next });
+    // Only a slide is the use's to tell: a fixed expiry is the row's (which an operator may shorten).
+    // A kept answer is not moved: when its read expiry passes, the row is read again.
+    await usage.record(row.id, { at: now, from: address, expiry: row.window_seconds === null ? 0 : next });
     return {
       tokenId: row.id,
       userId: row.user_id,
@@ -162,10 +191,22 @@ export function createPatService(deps: { repo: PatRepository; clock: Clock; log:
     };
   }
 
-  /** Writes the uses not yet written (graceful shutdown). */
-  const close = () => usage.flush();
+  /**
+   * After a change that makes tokens refused (a revocation, an owner locked or deleted): waits until
+   * every instance refuses them, so that "done" means done everywhere (pat-cache.ts).
+   */
+  const settle = () => new Promise<void>((resolve) => setTimeout(resolve, settleMs));
 
-  return { mint, list, revoke, verify, close };
+  /** Starts the change feed, and with it the use of kept answers (the server; a command keeps none). */
+  const watch = () => cache.start();
+
+  /** Stops the feed, and writes the uses not yet written (graceful shutdown). */
+  async function close(): Promise<void> {
+    cache.stop();
+    await usage.flush();
+  }
+
+  return { mint, list, revoke, verify, settle, watch, close, cacheStats: cache.stats };
 }
 
 export type PatService = ReturnType<typeof createPatService>;

@@ -24,3 +24,12 @@ export interface PersonalAccessTokenNodesTable {
   node_uuid: string;
   perm: 'r' | 'w' | 'rw';
 }
+
+/** Written by triggers (migration 0005): what may make a cached verification wrong. */
+export interface PatChangesTable {
+  seq: Generated<string>;
+  xid: Generated<string>;
+  token_id: string | null;
+  user_id: string | null;
+  at: Generated<Date>;
+}

@@ -28,7 +28,10 @@ for (const kind of dbKinds()) {
       select (array['AccessToken', 'RefreshToken', 'Grant', 'Session', 'Interaction'])[1 + i % 5], md5('id' || i), '{}'::jsonb,
              md5('g' || (i / 5)), case when i % 5 = 3 then md5('u' || i) end, now() + interval '1 hour'
       from generate_series(1, ${ROWS}::int) as i`.execute(db);
+    // The change feed of the PAT cache, read ten times a second by every instance (kept an hour).
+    await sql`insert into pat_changes (token_id) select gen_random_uuid() from generate_series(1, ${ROWS}::int)`.execute(db);
     await sql`analyze`.execute(db);
+    const [{ xmin }] = (await sql<{ xmin: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`.execute(db)).rows as [{ xmin: string }];
 
     const [pat] = (await sql<{ id: string; user_id: string; digest: string }>`select id, user_id, digest from personal_access_tokens limit 1`.execute(db)).rows;
     const p = createPatQueries(db);
@@ -39,6 +42,8 @@ for (const kind of dbKinds()) {
       'PAT lookup, one digest': p.lookup([pat!.digest]),
       'PAT uses written': p.recordUses([{ id: pat!.id, at: now, from: '192.0.2.1' }]),
       'PAT list': p.listByUser(pat!.user_id),
+      'PAT change feed': p.changesSince(xmin, 10_001),
+      'PAT changes pruned': p.pruneChanges(new Date(Date.now() - 3_600_000)),
       'PAT revoke': p.revoke(pat!.id, now, pat!.user_id),
       'PAT find': p.find(pat!.id, pat!.user_id),
       'token/grant find': m.findMany('AccessToken', [`${'x'.repeat(43)}`, `${'y'.repeat(43)}`], now),

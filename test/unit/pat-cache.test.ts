@@ -1,0 +1,163 @@
+import t from 'tap';
+import pino from 'pino';
+import { createPatCache, FRESH_MS, MAX_CHANGES, type ChangeFeed, type PatChange } from '../../src/pat/pat-cache.ts';
+import type { VerifiedRow } from '../../src/pat/pat.repository.ts';
+
+// The cache's rules with a feed and a clock in the test's hands (the real feed, on both databases,
+// is in test/integration/pat-cache.test.ts).
+
+const row = (id: string, user = 'u1'): VerifiedRow => ({
+  digest: `d-${id}`,
+  id,
+  user_id: user,
+  label: '',
+  created_ms: 0,
+  expires_ms: null,
+  window_seconds: 600,
+  current_expiry_ms: 1e15,
+  login: user,
+  roles: [],
+  grants: [],
+});
+
+function setup(size = 3) {
+  let clock = 0;
+  let xmin = 1;
+  let changes: PatChange[] = [];
+  let down = false;
+  const reads: (string | null)[] = [];
+  const feed: ChangeFeed = {
+    async read(from, limit) {
+      reads.push(from);
+      if (down) throw new Error('database away');
+      return { xmin: String(xmin), changes: from === null ? [] : changes.slice(0, limit) };
+    },
+    async prune() {},
+  };
+  const cache = createPatCache({ size, feed, log: pino({ enabled: false }), now: () => clock, pollMs: 1e9 });
+  cache.start(); // the first read is under way; later ones only when the test calls poll()
+  return {
+    cache,
+    reads,
+    tick: (ms: number) => void (clock += ms),
+    feedHas: (c: PatChange[]) => void (changes = c),
+    advanceXmin: () => void xmin++,
+    breakFeed: (b: boolean) => void (down = b),
+    keep: (id: string, user?: string) => cache.set(`d-${id}`, row(id, user), cache.ticket()),
+  };
+}
+
+t.test('nothing is answered from memory before the feed is read, nor once it is late', async (t) => {
+  const s = setup();
+  t.teardown(() => s.cache.stop());
+  s.keep('a');
+  t.equal(s.cache.get('d-a'), undefined, 'not kept while the first read was under way');
+  await s.cache.poll();
+  s.keep('a');
+  t.same(s.cache.get('d-a')?.id, 'a', 'kept and answered once the feed is read');
+  s.tick(FRESH_MS - 1);
+  t.ok(s.cache.get('d-a'), 'still answered just inside the freshness bound');
+  s.tick(1);
+  t.equal(s.cache.get('d-a'), undefined, 'not answered once the last read began FRESH_MS ago');
+
+  s.breakFeed(true);
+  await s.cache.poll();
+  t.equal(s.cache.get('d-a'), undefined, 'a failing read does not make it fresh (fails closed)');
+  t.equal(s.cache.stats().fresh, false);
+  s.breakFeed(false);
+  await s.cache.poll();
+  t.ok(s.cache.get('d-a'), 'back once the feed is read again; the entry survived the short outage');
+});
+
+t.test('a change drops the tokens it names, and every token of a user it names', async (t) => {
+  const s = setup(10);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  s.keep('a', 'u1');
+  s.keep('b', 'u1');
+  s.keep('c', 'u2');
+  s.keep('d', 'u2');
+  s.feedHas([
+    { seq: 1, token: 'c', user: null },
+    { seq: 2, token: null, user: 'u1' },
+  ]);
+  await s.cache.poll();
+  t.same(['a', 'b', 'c', 'd'].filter((id) => s.cache.get(`d-${id}`)), ['d']);
+  t.equal(s.reads.at(-1), '1', 'asked for what its previous snapshot did not see');
+});
+
+t.test('a lookup under way when a change arrives is not kept; a change read twice counts once', async (t) => {
+  const s = setup();
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  const ticket = s.cache.ticket();
+  s.feedHas([{ seq: 7, token: 'zzz', user: null }]);
+  await s.cache.poll();
+  s.cache.set('d-a', row('a'), ticket);
+  t.equal(s.cache.get('d-a'), undefined, 'the lookup began before the change was read: it may predate it');
+
+  const later = s.cache.ticket();
+  await s.cache.poll(); // the same change again (its transaction still at or above xmin)
+  s.cache.set('d-a', row('a'), later);
+  t.ok(s.cache.get('d-a'), 'a change already applied does not stop later lookups from being kept');
+});
+
+t.test('the first read distrusts lookups that began before it', async (t) => {
+  const s = setup();
+  t.teardown(() => s.cache.stop());
+  const ticket = s.cache.ticket();
+  await s.cache.poll();
+  s.cache.set('d-a', row('a'), ticket);
+  t.equal(s.cache.get('d-a'), undefined, 'what changed before the first read is unknown');
+});
+
+t.test('bounded: the least recently used goes first; an entry is read again after a minute', async (t) => {
+  const s = setup(3);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  s.keep('a');
+  s.keep('b');
+  s.keep('c');
+  s.cache.get('d-a'); // a is now the most recent
+  s.keep('d'); // b goes
+  t.same(['a', 'b', 'c', 'd'].filter((id) => s.cache.get(`d-${id}`)), ['a', 'c', 'd']);
+  t.equal(s.cache.stats().size, 3);
+
+  for (let i = 0; i < 301; i++) {
+    s.tick(200);
+    await s.cache.poll();
+  }
+  t.equal(s.cache.get('d-a'), undefined, 'a minute old: read again');
+});
+
+t.test('a flood of changes forgets everything rather than searching', async (t) => {
+  const s = setup(3);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  s.keep('a', 'someone-else');
+  s.feedHas(Array.from({ length: MAX_CHANGES + 1 }, (_, i) => ({ seq: i + 1, token: `t${i}`, user: null })));
+  await s.cache.poll();
+  t.equal(s.cache.stats().size, 0);
+});
+
+t.test('after a long outage nothing kept is trusted, and the feed starts over', async (t) => {
+  const s = setup(3);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  s.keep('a');
+  s.breakFeed(true);
+  s.tick(11 * 60_000);
+  await s.cache.poll();
+  s.breakFeed(false);
+  await s.cache.poll();
+  t.equal(s.reads.at(-1), null, 'read from scratch (older changes may be pruned)');
+  t.equal(s.cache.get('d-a'), undefined);
+});
+
+t.test('a cache of size 0 keeps nothing and never reads the feed', async (t) => {
+  const s = setup(0);
+  t.teardown(() => s.cache.stop());
+  t.same(s.reads, []);
+  s.keep('a');
+  t.equal(s.cache.get('d-a'), undefined);
+});
