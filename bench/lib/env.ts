@@ -34,6 +34,8 @@ export interface Account {
 export interface BenchEnv {
   sizes: Sizes;
   ours: Served;
+  /** A second cells-auth on the same database that keeps no verified PAT (pat.cacheSize 0): first sight. */
+  oursUncached: Served;
   hello: Served;
   bare: Served;
   agent: http.Agent;

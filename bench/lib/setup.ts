@@ -47,6 +47,8 @@ export async function setup(sizes: Sizes, cleanups: (() => Promise<void>)[], log
   cleanups.push(async () => void (await Promise.all(servers.map((s) => s.stop()))));
   const ours = await startCellsAuth({ databaseUrl: bench.url, env: { CELLS_AUTH_CONFIG: BENCH_CONFIG }, nodeArgs: serverNodeArgs });
   servers.push(ours);
+  const oursUncached = await startCellsAuth({ databaseUrl: bench.url, env: { CELLS_AUTH_CONFIG: BENCH_CONFIG, CELLS_AUTH_PAT_CACHE_SIZE: '0' }, nodeArgs: serverNodeArgs });
+  servers.push(oursUncached);
   const hello = await startBaseline('hello.ts', {}, serverNodeArgs);
   servers.push(hello);
   const bare = await startBaseline('oidc-bare.ts', { BENCH_LOGIN: cheap.login, BENCH_HASH: cheapHash, BENCH_INTROSPECT_SECRET: INTROSPECT_SECRET, BENCH_AT_TTL: '3600' }, serverNodeArgs);
@@ -71,6 +73,7 @@ export async function setup(sizes: Sizes, cleanups: (() => Promise<void>)[], log
   return {
     sizes,
     ours,
+    oursUncached,
     hello,
     bare,
     agent: ag,
