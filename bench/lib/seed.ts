@@ -44,17 +44,18 @@ export async function seedPats(pool: pg.Pool, opts: { presented: number; total: 
   }
   const filler = Math.max(0, opts.total - opts.presented);
   await pool.query(
-    `insert into personal_access_tokens (id, user_id, label, digest, created_at, created_via, expires_at, window_seconds, current_expiry, revoked_at, last_used_at)
+    `insert into personal_access_tokens (id, user_id, label, digest, created_at, created_via, expires_at, window_seconds, current_expiry, revoked_at)
      select gen_random_uuid(), ${ownerOf}, 'filler', encode(sha256(convert_to('filler-' || n, 'UTF8')), 'hex'),
             now() - interval '90 days', 'cli',
             now() + (n % 60 - 10) * interval '1 day',
             case when n % 3 = 0 then 600 end,
             now() + (n % 60 - 10) * interval '1 day',
-            case when n % 20 = 0 then now() - interval '1 day' end,
-            case when n % 2 = 0 then now() - interval '2 days' end
+            case when n % 20 = 0 then now() - interval '1 day' end
      from generate_series(1, $1::int) as n`,
     [filler],
   );
+  // Half of the filler was used, two days ago (uses live beside the tokens: migration 0006).
+  await pool.query(`insert into pat_uses (token_id, last_used_at) select id, now() - interval '2 days' from personal_access_tokens where label = 'filler' and id::text < '8'`);
   // Node grants: a quarter of all tokens, one to three nodes each.
   await pool.query(
     `insert into personal_access_token_nodes (token_id, node_uuid, perm)

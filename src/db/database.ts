@@ -3,7 +3,7 @@ import type { ClientsTable } from '../clients/clients.table.ts';
 import type { UsersTable } from '../accounts/users.table.ts';
 import type { CookieKeysTable, SigningKeysTable } from '../oidc/keys.table.ts';
 import type { OidcModelsTable } from '../oidc/oidc-models.table.ts';
-import type { PatChangesTable, PersonalAccessTokenNodesTable, PersonalAccessTokensTable } from '../pat/pat.table.ts';
+import type { PatChangesTable, PatUsesTable, PersonalAccessTokenNodesTable, PersonalAccessTokensTable } from '../pat/pat.table.ts';
 
 /** Every table, as kysely sees it. Each area declares its own tables beside its repository. */
 export interface Database {
@@ -16,4 +16,5 @@ export interface Database {
   personal_access_tokens: PersonalAccessTokensTable;
   personal_access_token_nodes: PersonalAccessTokenNodesTable;
   pat_changes: PatChangesTable;
+  pat_uses: PatUsesTable;
 }

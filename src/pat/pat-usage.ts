@@ -23,7 +23,7 @@ export interface PendingUse {
   at: number;
   /** From where, when known: an unknown address keeps the last known one. */
   from: string | null;
-  /** Its expiry after that use, epoch ms (a sliding token's moved expiry). */
+  /** Its expiry after that use, epoch ms: a sliding token's moved expiry, 0 for a fixed one (the row's own). */
   expiry: number;
 }
 

@@ -6,7 +6,8 @@ import type { NodeGrant } from './scopes.ts';
 import type { PersonalAccessTokensTable } from './pat.table.ts';
 
 export type PatRow = Selectable<PersonalAccessTokensTable>;
-export type PatRowWithGrants = PatRow & { grants: NodeGrant[]; created_by_login: string | null };
+/** A token as listed: its latest use joined in, and `current_expiry` the one in force. */
+export type PatRowWithGrants = PatRow & { grants: NodeGrant[]; created_by_login: string | null; last_used_at: Date | null; last_used_from: string | null };
 
 export interface NewPatRow {
   id: string;
@@ -39,6 +40,10 @@ export interface VerifiedRow {
 // A timestamp as epoch milliseconds (float8): read as a plain number, where a timestamptz is parsed
 // from text into a Date by the driver — three of them per token, on every check.
 const epochMs = (column: string) => sql.raw(`(extract(epoch from ${column}) * 1000)::float8`);
+
+// The expiry in force: a sliding token's latest use moved it (pat_uses, joined as `x`), never past
+// the hard expiry (which an operator may have shortened since). greatest/least skip nulls.
+const expiryInForce = sql`least(greatest(p.current_expiry, x.slid_expiry), p.expires_at)`;
 
 const grantsOf = (tokenId: string) => sql<NodeGrant[]>`(
   select coalesce(json_agg(json_build_object('node', g.node_uuid, 'perm', g.perm) order by g.node_uuid), '[]'::json)
@@ -75,9 +80,10 @@ export function createPatQueries(db: Kysely<Database>) {
     lookup: (digests: string[]) =>
       raw(sql<VerifiedRow>`
         select p.digest, p.id, p.user_id, p.label, ${epochMs('p.created_at')} as created_ms, ${epochMs('p.expires_at')} as expires_ms,
-          p.window_seconds, ${epochMs('p.current_expiry')} as current_expiry_ms, u.login, u.roles, ${grantsOf('p.id')} as grants
+          p.window_seconds, (extract(epoch from ${expiryInForce}) * 1000)::float8 as current_expiry_ms, u.login, u.roles, ${grantsOf('p.id')} as grants
         from personal_access_tokens p
         join users u on u.id = p.user_id
+        left join pat_uses x on x.token_id = p.id
         where ${
           // One digest (a quiet moment): a plain equality, which Postgres runs for a third of the CPU
           // of unpacking a one-element array.
@@ -85,22 +91,25 @@ export function createPatQueries(db: Kysely<Database>) {
         } and p.revoked_at is null and not u.locked`),
 
     /**
-     * The write half, for many uses in one statement: each token's latest use. A sliding token's
-     * expiry moves to min(last use + window, hard expiry), and only forward (GREATEST), so uses
-     * written by several instances in any order never move it back. An unknown address keeps the
-     * last known one.
+     * The write half, for many uses in one statement: each token's latest use, in pat_uses (a
+     * narrow table of the tokens in use, migration 0006). A sliding token's expiry after a use,
+     * min(last use + window, hard expiry), is computed by the verifier from the row it read; it only
+     * moves forward (GREATEST), so uses written by several instances in any order never move it
+     * back, and the read caps it by the hard expiry again. An unknown address keeps the last known
+     * one. A token deleted meanwhile is skipped (its uses no longer matter).
      */
-    recordUses: (uses: { id: string; at: Date; from: string | null }[]) =>
+    recordUses: (uses: { id: string; at: Date; from: string | null; slidTo: Date | null }[]) =>
       raw(sql`
-        update personal_access_tokens as p set
-          current_expiry = case when p.window_seconds is null then p.current_expiry
-            else greatest(p.current_expiry, least(u.at + make_interval(secs => p.window_seconds), p.expires_at)) end,
-          last_used_from = case when p.last_used_at is null or p.last_used_at <= u.at
-            then coalesce(u.from_addr, p.last_used_from) else p.last_used_from end,
-          last_used_at = greatest(p.last_used_at, u.at)
-        from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.at.toISOString())}::timestamptz[], ${uses.map((x) => x.from)}::text[])
-          as u(id, at, from_addr)
-        where p.id = u.id`),
+        insert into pat_uses as x (token_id, last_used_at, last_used_from, slid_expiry)
+        select u.id, u.at, u.from_addr, u.slid_to
+        from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.at.toISOString())}::timestamptz[], ${uses.map((x) => x.from)}::text[],
+          ${uses.map((x) => x.slidTo?.toISOString() ?? null)}::timestamptz[]) as u(id, at, from_addr, slid_to)
+        where exists (select from personal_access_tokens p where p.id = u.id)
+        on conflict (token_id) do update set
+          slid_expiry = greatest(x.slid_expiry, excluded.slid_expiry),
+          last_used_from = case when x.last_used_at <= excluded.last_used_at
+            then coalesce(excluded.last_used_from, x.last_used_from) else x.last_used_from end,
+          last_used_at = greatest(x.last_used_at, excluded.last_used_at)`),
 
     /**
      * The change feed (pat-cache.ts): the changes whose transaction was not visible to the snapshot
@@ -122,7 +131,9 @@ export function createPatQueries(db: Kysely<Database>) {
       db
         .selectFrom('personal_access_tokens as p')
         .leftJoin('users as c', 'c.id', 'p.created_by')
-        .selectAll('p')
+        .leftJoin('pat_uses as x', 'x.token_id', 'p.id')
+        .select(['p.id', 'p.user_id', 'p.label', 'p.digest', 'p.created_at', 'p.created_by', 'p.created_via', 'p.expires_at', 'p.window_seconds', 'p.revoked_at'])
+        .select(['x.last_used_at', 'x.last_used_from', expiryInForce.as('current_expiry')])
         .select('c.login as created_by_login')
         .select((eb) =>
           jsonArrayFrom(
@@ -155,7 +166,7 @@ export function createPatRepository(db: Kysely<Database>) {
     /** The rows of the digests found, by digest. */
     lookup: async (digests: string[]) => new Map((await q.lookup(digests).execute()).rows.map((r) => [r.digest, r])),
     /** Sorted by id, so that two instances writing overlapping batches lock rows in one order. */
-    recordUses: async (uses: { id: string; at: Date; from: string | null }[]) => {
+    recordUses: async (uses: { id: string; at: Date; from: string | null; slidTo: Date | null }[]) => {
       await q.recordUses([...uses].sort((a, b) => (a.id < b.id ? -1 : 1))).execute();
     },
     changesSince: async (xmin: string | null, limit: number) => (await q.changesSince(xmin, limit).execute()).rows[0]!,

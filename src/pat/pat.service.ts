@@ -79,7 +79,7 @@ export function createPatService(deps: {
   const usage = createPatUsage({
     log,
     flushAfterMs: deps.flushAfterMs,
-    write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, at: new Date(u.at), from: u.from }))),
+    write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, at: new Date(u.at), from: u.from, slidTo: u.expiry > 0 ? new Date(u.expiry) : null }))),
   });
   const lookups = createCoalescer({ fetch: repo.lookup });
 
@@ -128,7 +128,7 @@ export function createPatService(deps: {
       },
       grants,
     );
-    return { token, pat: toView({ ...row, grants, created_by_login: null }, now) };
+    return { token, pat: toView({ ...row, grants, created_by_login: null, last_used_at: null, last_used_from: null }, now) };
   }
 
   async function list(userId: string): Promise<PatView[]> {

@@ -13,9 +13,8 @@ export interface PersonalAccessTokensTable {
   expires_at: Date | null;
   /** Sliding window; null for a token with a fixed expiry. */
   window_seconds: number | null;
+  /** The expiry when minted (or as an operator set it); a sliding token's uses move it in pat_uses. */
   current_expiry: Date;
-  last_used_at: ColumnType<Date | null, never, Date | null>;
-  last_used_from: ColumnType<string | null, never, string | null>;
   revoked_at: ColumnType<Date | null, never, Date | null>;
 }
 
@@ -32,4 +31,13 @@ export interface PatChangesTable {
   token_id: string | null;
   user_id: string | null;
   at: Generated<Date>;
+}
+
+/** The latest use of each token used at least once (migration 0006). */
+export interface PatUsesTable {
+  token_id: string;
+  last_used_at: Date;
+  last_used_from: string | null;
+  /** A sliding token's expiry after its latest use (null for a fixed expiry). */
+  slid_expiry: Date | null;
 }

@@ -28,6 +28,9 @@ for (const kind of dbKinds()) {
       select (array['AccessToken', 'RefreshToken', 'Grant', 'Session', 'Interaction'])[1 + i % 5], md5('id' || i), '{}'::jsonb,
              md5('g' || (i / 5)), case when i % 5 = 3 then md5('u' || i) end, now() + interval '1 hour'
       from generate_series(1, ${ROWS}::int) as i`.execute(db);
+    // Uses of the tokens used at least once (most), kept apart from the tokens (migration 0006).
+    await sql`insert into pat_uses (token_id, last_used_at, slid_expiry)
+      select id, now(), now() + interval '10 minutes' from personal_access_tokens where digest not like 'f%'`.execute(db);
     // The change feed of the PAT cache, read ten times a second by every instance (kept an hour).
     await sql`insert into pat_changes (token_id) select gen_random_uuid() from generate_series(1, ${ROWS}::int)`.execute(db);
     await sql`analyze`.execute(db);
@@ -40,7 +43,7 @@ for (const kind of dbKinds()) {
     const hot: Record<string, Compilable> = {
       'PAT lookup': p.lookup([pat!.digest, 'f'.repeat(64)]),
       'PAT lookup, one digest': p.lookup([pat!.digest]),
-      'PAT uses written': p.recordUses([{ id: pat!.id, at: now, from: '192.0.2.1' }]),
+      'PAT uses written': p.recordUses([{ id: pat!.id, at: now, from: '192.0.2.1', slidTo: now }]),
       'PAT list': p.listByUser(pat!.user_id),
       'PAT change feed': p.changesSince(xmin, 10_001),
       'PAT changes pruned': p.pruneChanges(new Date(Date.now() - 3_600_000)),

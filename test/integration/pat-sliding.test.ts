@@ -157,7 +157,9 @@ for (const kind of dbKinds()) {
     clock.advance(100 * S);
     t.ok(await ctx.pats.verify(token, '192.0.2.7'));
     // Read the row directly: nothing on this instance (no listing, no shutdown) asks for the write.
-    const row = async () => (await sql<{ current_expiry: Date; last_used_from: string | null }>`select current_expiry, last_used_from from personal_access_tokens where id = ${pat.id}`.execute(ctx.db.db)).rows[0]!;
+    const row = async () =>
+      (await sql<{ current_expiry: Date; last_used_from: string | null }>`select greatest(p.current_expiry, u.slid_expiry) as current_expiry, u.last_used_from
+        from personal_access_tokens p left join pat_uses u on u.token_id = p.id where p.id = ${pat.id}`.execute(ctx.db.db)).rows[0]!;
     await new Promise((r) => setTimeout(r, FLUSH_AFTER_MS + 400));
     const stored = await row();
     t.equal(stored.current_expiry.getTime(), T0 + 700 * S, 'the slide is stored, as another instance will read it');
