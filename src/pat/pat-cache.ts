@@ -16,7 +16,7 @@ import type { VerifiedRow } from './pat.repository.ts';
 // - A lookup that was under way while a change arrived is not kept: it may have read the row before
 //   the change, after the feed already dropped that row's entry.
 // - Not kept at all: unknown tokens (anyone can send many; each is a read, as before).
-// - Bounded: `size` entries, about the least recently used go first; each is read again after MAX_AGE_MS.
+// - Bounded: `size` entries, about the least recently used go first; each is read again after MAX_AGE_MS (5 min).
 // - Sliding expiries need no feed: they only move forward, and a kept expiry that has passed sends
 //   the check to the database (another instance may have moved it).
 
@@ -24,8 +24,12 @@ export const POLL_MS = 100;
 export const FRESH_MS = 300;
 /** A change made through cells-auth answers after this: every instance has seen it, or trusts no kept answer. */
 export const SETTLE_MS = FRESH_MS + 50;
-/** Even with no change seen, an answer is read again after this long. */
-const MAX_AGE_MS = 60_000;
+/**
+ * Even with no change seen, an answer is read again after this long. Not for correctness (the feed
+ * is that): a bound on what a feed that silently missed something could cost. Each re-read is a miss,
+ * so not much shorter: a proxy's 100,000 tokens would cost 1,700 reads a second at one minute.
+ */
+const MAX_AGE_MS = 5 * 60_000;
 /** More new changes than this in one read (a purge): everything is forgotten instead of searched. */
 export const MAX_CHANGES = 10_000;
 /** After a feed outage this long, nothing kept is trusted (the feed's rows are pruned after an hour). */
