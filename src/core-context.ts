@@ -85,6 +85,10 @@ export async function createCoreContext(config: Config, options: CoreOptions = {
     const clients = createClientsService({ repo: createClientsRepository(db.db), staticClients: statics.clients, placeholders, log });
     // An owner locked, deleted or given other roles: answered once every instance's kept PATs
     // reflect it (pat-cache.ts), as a revocation is.
+    const settled = async <T>(result: T): Promise<T> => {
+      await pats.settle();
+      return result;
+    };
     const usersAdmin: UsersAdminService = {
       ...accountsAdmin,
       lock: async (login, actorId) => settled(await accountsAdmin.lock(login, actorId)),
@@ -93,10 +97,6 @@ export async function createCoreContext(config: Config, options: CoreOptions = {
         const result = await accountsAdmin.update(login, input, actorId);
         return result.changes.roles ? settled(result) : result;
       },
-    };
-    const settled = async <T>(result: T): Promise<T> => {
-      await pats.settle();
-      return result;
     };
     const audit = createAuditService({ repo: createAuditRepository(db.db), clock, log });
     await keys.ensure();

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PatCacheStats } from '../pat/pat-cache.ts';
 
 export interface PoolStats {
   total: number;
@@ -7,13 +8,6 @@ export interface PoolStats {
 }
 
 /** One registry per context (no global default registry), with every metric we export. */
-export interface PatCacheStats {
-  size: number;
-  hits: number;
-  misses: number;
-  fresh: boolean;
-}
-
 export function createMetrics(deps: { poolStats: () => PoolStats; patCache?: () => PatCacheStats; processMetrics?: boolean }) {
   const registry = new Registry();
   if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'cells_auth_' });

@@ -63,6 +63,14 @@ export interface ChangeFeed {
   prune(before: Date): Promise<void>;
 }
 
+export interface PatCacheStats {
+  size: number;
+  hits: number;
+  misses: number;
+  /** The feed was read in time: kept answers are in use. */
+  fresh: boolean;
+}
+
 export interface PatCache {
   /** The kept answer for a digest, if there is one and the feed is fresh. */
   get(digest: string): VerifiedRow | undefined;
@@ -73,7 +81,7 @@ export interface PatCache {
   stop(): void;
   /** Reads the feed once now (tests, and start). */
   poll(): Promise<void>;
-  stats(): { size: number; hits: number; misses: number; fresh: boolean };
+  stats(): PatCacheStats;
 }
 
 export function createPatCache(deps: {

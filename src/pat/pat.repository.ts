@@ -39,7 +39,7 @@ export interface VerifiedRow {
 
 // A timestamp as epoch milliseconds (float8): read as a plain number, where a timestamptz is parsed
 // from text into a Date by the driver — three of them per token, on every check.
-const epochMs = (column: string) => sql.raw(`(extract(epoch from ${column}) * 1000)::float8`);
+const epochMs = (expr: RawBuilder<unknown>) => sql<number>`(extract(epoch from ${expr}) * 1000)::float8`;
 
 // The expiry in force: a sliding token's latest use moved it (pat_uses, joined as `x`), never past
 // the hard expiry (which an operator may have shortened since). greatest/least skip nulls.
@@ -79,8 +79,8 @@ export function createPatQueries(db: Kysely<Database>) {
      */
     lookup: (digests: string[]) =>
       raw(sql<VerifiedRow>`
-        select p.digest, p.id, p.user_id, p.label, ${epochMs('p.created_at')} as created_ms, ${epochMs('p.expires_at')} as expires_ms,
-          p.window_seconds, (extract(epoch from ${expiryInForce}) * 1000)::float8 as current_expiry_ms, u.login, u.roles, ${grantsOf('p.id')} as grants
+        select p.digest, p.id, p.user_id, p.label, ${epochMs(sql.ref('p.created_at'))} as created_ms, ${epochMs(sql.ref('p.expires_at'))} as expires_ms,
+          p.window_seconds, ${epochMs(expiryInForce)} as current_expiry_ms, u.login, u.roles, ${grantsOf('p.id')} as grants
         from personal_access_tokens p
         join users u on u.id = p.user_id
         left join pat_uses x on x.token_id = p.id

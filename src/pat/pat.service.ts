@@ -66,11 +66,8 @@ export function createPatService(deps: {
   flushAfterMs?: number;
   /** Verified tokens kept in memory (pat-cache.ts), once `watch()` has started its change feed. */
   cacheSize?: number;
-  /** How long a change made here waits before it answers (pat-cache.ts SETTLE_MS; tests of the wait only). */
-  settleMs?: number;
 }) {
   const { repo, clock, log } = deps;
-  const settleMs = deps.settleMs ?? SETTLE_MS;
   const cache = createPatCache({
     size: deps.cacheSize ?? 0,
     log,
@@ -82,6 +79,8 @@ export function createPatService(deps: {
     write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, at: new Date(u.at), from: u.from, slidTo: u.expiry > 0 ? new Date(u.expiry) : null }))),
   });
   const lookups = createCoalescer({ fetch: repo.lookup });
+  /** Good until the later of the stored expiry and the one this instance's unwritten uses moved it to. */
+  const expiryOf = (r: VerifiedRow) => Math.max(r.current_expiry_ms, usage.expiryOf(r.id) ?? 0);
 
   function toView(row: PatRowWithGrants, now: number): PatView {
     return {
@@ -156,8 +155,6 @@ export function createPatService(deps: {
     if (!isWellFormedPat(token)) return undefined;
     const now = clock.now();
     const digest = patDigest(token);
-    // Good until the later of the stored expiry and the one this instance's unwritten uses moved it to.
-    const expiryOf = (r: VerifiedRow) => Math.max(r.current_expiry_ms, usage.expiryOf(r.id) ?? 0);
     let row = cache.get(digest);
     // A kept expiry that has passed is read again: another instance may have moved it.
     if (!row || now >= expiryOf(row)) {
@@ -195,7 +192,7 @@ export function createPatService(deps: {
    * After a change that makes tokens refused (a revocation, an owner locked or deleted): waits until
    * every instance refuses them, so that "done" means done everywhere (pat-cache.ts).
    */
-  const settle = () => new Promise<void>((resolve) => setTimeout(resolve, settleMs));
+  const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
 
   /** Starts the change feed, and with it the use of kept answers (the server; a command keeps none). */
   const watch = () => cache.start();
