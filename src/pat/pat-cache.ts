@@ -76,7 +76,8 @@ export interface PatCache {
   get(digest: string): VerifiedRow | undefined;
   /** Taken before a lookup; `set` keeps its answer only if no change arrived meanwhile. */
   ticket(): number;
-  set(digest: string, row: VerifiedRow, ticket: number): void;
+  /** Keeps the row (unless a change arrived since the ticket); returns what is kept, or the row itself. */
+  set(digest: string, row: VerifiedRow, ticket: number): VerifiedRow;
   start(): void;
   stop(): void;
   /** Reads the feed once now (tests, and start). */
@@ -212,11 +213,11 @@ export function createPatCache(deps: {
     },
     ticket: () => generation,
     set(digest, row, ticket) {
-      if (!running || ticket !== generation) return;
+      if (!running || ticket !== generation) return row;
       entries.delete(digest);
       if (entries.size >= deps.size) evictOne();
       const o = owner(row);
-      entries.set(digest, {
+      const kept: Kept = {
         digest,
         id: row.id,
         user_id: o.user_id,
@@ -227,10 +228,14 @@ export function createPatCache(deps: {
         expires_ms: row.expires_ms,
         window_seconds: row.window_seconds,
         current_expiry_ms: row.current_expiry_ms,
+        last_used_ms: row.last_used_ms,
+        last_used_from: row.last_used_from,
         grants: row.grants.length === 0 ? NO_GRANTS : row.grants,
         at: now(),
         used: false,
-      });
+      };
+      entries.set(digest, kept);
+      return kept;
     },
     start() {
       if (running || deps.size <= 0) return;

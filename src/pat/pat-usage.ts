@@ -14,6 +14,13 @@ export const FLUSH_AFTER_MS = 100;
  * time, so under more load than they keep up with, the next one simply carries more rows.
  */
 const WRITE_AT = 64;
+/**
+ * A fixed-expiry token's use moves nothing but its last-use time, which is there for people to read
+ * (the token listings): it is written when that time is this old, or when the use comes from another
+ * address, not on every check. Half the writes of a busy proxy were such uses. A sliding token's use
+ * moves its expiry and is always written.
+ */
+export const FIXED_USE_EVERY_MS = 60_000;
 /** Uses pending while a write is still running: new uses then wait for it (bounds the memory held). */
 const MAX_PENDING = 10_000;
 
@@ -89,12 +96,16 @@ export function createPatUsage(deps: { write: UseWriter; log: Logger; flushAfter
       const b = writing?.get(id)?.expiry;
       return a === undefined ? b : b === undefined ? a : Math.max(a, b);
     },
-    /** Notes a good use. Resolves at once, unless the writes cannot keep up: then once they have. */
-    async record(id: string, use: PendingUse): Promise<void> {
+    /**
+     * Notes a good use. Returns nothing, or a promise to wait for when the writes cannot keep up (a
+     * check then answers once they have): not an async function, which would cost every check a turn.
+     */
+    record(id: string, use: PendingUse): Promise<void> | undefined {
       merge(pending, id, { ...use });
       if (pending.size >= MAX_PENDING) return flush();
       if (pending.size >= WRITE_AT && !inFlight) void flush();
       else schedule();
+      return undefined;
     },
     /** Writes what is pending now (before a listing, and at shutdown). */
     flush,

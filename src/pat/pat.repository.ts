@@ -22,6 +22,18 @@ export interface NewPatRow {
   currentExpiry: Date;
 }
 
+/**
+ * One token's latest use, to be written. Times are epoch milliseconds, sent as float8 arrays: a
+ * Date per value, turned into ISO text for the driver, cost the writer more than the rest of a use.
+ */
+export interface PatUse {
+  id: string;
+  atMs: number;
+  from: string | null;
+  /** A sliding token's expiry after the use; null for a fixed one. */
+  slidToMs: number | null;
+}
+
 /** What a lookup returns: the token, its owner, its grants. Times are epoch milliseconds. */
 export interface VerifiedRow {
   digest: string;
@@ -32,6 +44,9 @@ export interface VerifiedRow {
   expires_ms: number | null;
   window_seconds: number | null;
   current_expiry_ms: number;
+  /** Its latest written use (pat_uses), for a fixed-expiry token's next write (pat-usage.ts). */
+  last_used_ms: number | null;
+  last_used_from: string | null;
   login: string;
   roles: string[];
   grants: NodeGrant[];
@@ -80,7 +95,8 @@ export function createPatQueries(db: Kysely<Database>) {
     lookup: (digests: string[]) =>
       raw(sql<VerifiedRow>`
         select p.digest, p.id, p.user_id, p.label, ${epochMs(sql.ref('p.created_at'))} as created_ms, ${epochMs(sql.ref('p.expires_at'))} as expires_ms,
-          p.window_seconds, ${epochMs(expiryInForce)} as current_expiry_ms, u.login, u.roles, ${grantsOf('p.id')} as grants
+          p.window_seconds, ${epochMs(expiryInForce)} as current_expiry_ms, ${epochMs(sql.ref('x.last_used_at'))} as last_used_ms,
+          x.last_used_from, u.login, u.roles, ${grantsOf('p.id')} as grants
         from personal_access_tokens p
         join users u on u.id = p.user_id
         left join pat_uses x on x.token_id = p.id
@@ -98,12 +114,12 @@ export function createPatQueries(db: Kysely<Database>) {
      * back, and the read caps it by the hard expiry again. An unknown address keeps the last known
      * one. A token deleted meanwhile is skipped (its uses no longer matter).
      */
-    recordUses: (uses: { id: string; at: Date; from: string | null; slidTo: Date | null }[]) =>
+    recordUses: (uses: PatUse[]) =>
       raw(sql`
         insert into pat_uses as x (token_id, last_used_at, last_used_from, slid_expiry)
-        select u.id, u.at, u.from_addr, u.slid_to
-        from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.at.toISOString())}::timestamptz[], ${uses.map((x) => x.from)}::text[],
-          ${uses.map((x) => x.slidTo?.toISOString() ?? null)}::timestamptz[]) as u(id, at, from_addr, slid_to)
+        select u.id, to_timestamp(u.at_ms / 1000), u.from_addr, to_timestamp(u.slid_ms / 1000)
+        from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.atMs)}::float8[], ${uses.map((x) => x.from)}::text[],
+          ${uses.map((x) => x.slidToMs)}::float8[]) as u(id, at_ms, from_addr, slid_ms)
         where exists (select from personal_access_tokens p where p.id = u.id)
         on conflict (token_id) do update set
           slid_expiry = greatest(x.slid_expiry, excluded.slid_expiry),
@@ -166,7 +182,7 @@ export function createPatRepository(db: Kysely<Database>) {
     /** The rows of the digests found, by digest. */
     lookup: async (digests: string[]) => new Map((await q.lookup(digests).execute()).rows.map((r) => [r.digest, r])),
     /** Sorted by id, so that two instances writing overlapping batches lock rows in one order. */
-    recordUses: async (uses: { id: string; at: Date; from: string | null; slidTo: Date | null }[]) => {
+    recordUses: async (uses: PatUse[]) => {
       await q.recordUses([...uses].sort((a, b) => (a.id < b.id ? -1 : 1))).execute();
     },
     changesSince: async (xmin: string | null, limit: number) => (await q.changesSince(xmin, limit).execute()).rows[0]!,

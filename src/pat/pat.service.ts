@@ -4,7 +4,7 @@ import { ForbiddenError, UnavailableError } from '../errors/app-error.ts';
 import type { Clock } from '../util/clock.ts';
 import { createCoalescer } from '../util/coalesce.ts';
 import { createPatCache, SETTLE_MS } from './pat-cache.ts';
-import { createPatUsage } from './pat-usage.ts';
+import { createPatUsage, FIXED_USE_EVERY_MS } from './pat-usage.ts';
 import type { PatRepository, PatRowWithGrants, VerifiedRow } from './pat.repository.ts';
 import { formatScope, type NodeGrant } from './scopes.ts';
 import { generatePat, isWellFormedPat, patDigest } from './token-format.ts';
@@ -76,7 +76,7 @@ export function createPatService(deps: {
   const usage = createPatUsage({
     log,
     flushAfterMs: deps.flushAfterMs,
-    write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, at: new Date(u.at), from: u.from, slidTo: u.expiry > 0 ? new Date(u.expiry) : null }))),
+    write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, atMs: u.at, from: u.from, slidToMs: u.expiry > 0 ? u.expiry : null }))),
   });
   const lookups = createCoalescer({ fetch: repo.lookup });
   /** Good until the later of the stored expiry and the one this instance's unwritten uses moved it to. */
@@ -166,15 +166,22 @@ export function createPatService(deps: {
         throw new UnavailableError();
       }
       if (!row) return undefined;
-      cache.set(digest, row, ticket);
+      // From here on the kept copy is the one to read and to note uses on.
+      row = cache.set(digest, row, ticket);
     }
     const expiry = expiryOf(row);
     if (now >= expiry) return undefined;
     const hard = row.expires_ms ?? Infinity;
     const next = row.window_seconds === null ? expiry : Math.max(expiry, Math.min(now + row.window_seconds * 1000, hard));
-    // Only a slide is the use's to tell: a fixed expiry is the row's (which an operator may shorten).
-    // A kept answer is not moved: when its read expiry passes, the row is read again.
-    await usage.record(row.id, { at: now, from: address, expiry: row.window_seconds === null ? 0 : next });
+    if (row.window_seconds !== null || row.last_used_ms === null || now - row.last_used_ms >= FIXED_USE_EVERY_MS || (address !== null && address !== row.last_used_from)) {
+      // Noted on the row (a kept one), so that the next checks know what is being written.
+      row.last_used_ms = now;
+      if (address !== null) row.last_used_from = address;
+      // Only a slide is the use's to tell: a fixed expiry is the row's (which an operator may shorten).
+      // A kept answer is not moved: when its read expiry passes, the row is read again.
+      const waiting = usage.record(row.id, { at: now, from: address, expiry: row.window_seconds === null ? 0 : next });
+      if (waiting) await waiting;
+    }
     return {
       tokenId: row.id,
       userId: row.user_id,

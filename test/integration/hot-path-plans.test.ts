@@ -43,7 +43,7 @@ for (const kind of dbKinds()) {
     const hot: Record<string, Compilable> = {
       'PAT lookup': p.lookup([pat!.digest, 'f'.repeat(64)]),
       'PAT lookup, one digest': p.lookup([pat!.digest]),
-      'PAT uses written': p.recordUses([{ id: pat!.id, at: now, from: '192.0.2.1', slidTo: now }]),
+      'PAT uses written': p.recordUses([{ id: pat!.id, atMs: now.getTime(), from: '192.0.2.1', slidToMs: now.getTime() }]),
       'PAT list': p.listByUser(pat!.user_id),
       'PAT change feed': p.changesSince(xmin, 10_001),
       'PAT changes pruned': p.pruneChanges(new Date(Date.now() - 3_600_000)),

@@ -74,6 +74,32 @@ for (const kind of dbKinds()) {
     t.equal(listed!.lastUsedFrom, '2001:db8::1');
   });
 
+  t.test(`a fixed-expiry token's last use is written at most once a minute, or when its address changes [${kind}]`, async (t) => {
+    const clock = manualClock(T0);
+    const { ctx } = await buildTestApp(t, { kind, clock, listen: false });
+    const cy = await makeUser(ctx, 'cy');
+    const { token } = await mintFor(ctx, cy.id, { expire: '1h' });
+    const lastUse = async () => {
+      const [listed] = await ctx.pats.list(cy.id);
+      return `${listed!.lastUsedAt} ${listed!.lastUsedFrom}`;
+    };
+    clock.set(T0 + 10 * S);
+    t.ok(await ctx.pats.verify(token, '192.0.2.1'));
+    t.equal(await lastUse(), `${new Date(T0 + 10 * S).toISOString()} 192.0.2.1`, 'the first use is written');
+    clock.set(T0 + 69 * S);
+    t.ok(await ctx.pats.verify(token, '192.0.2.1'), 'a use 59 s later is good');
+    t.equal(await lastUse(), `${new Date(T0 + 10 * S).toISOString()} 192.0.2.1`, 'but not written');
+    clock.set(T0 + 70 * S);
+    t.ok(await ctx.pats.verify(token, '192.0.2.1'));
+    t.equal(await lastUse(), `${new Date(T0 + 70 * S).toISOString()} 192.0.2.1`, 'a minute after the written one: written');
+    clock.set(T0 + 71 * S);
+    t.ok(await ctx.pats.verify(token, '192.0.2.2'));
+    t.equal(await lastUse(), `${new Date(T0 + 71 * S).toISOString()} 192.0.2.2`, 'from another address: written at once');
+    clock.set(T0 + 72 * S);
+    t.ok(await ctx.pats.verify(token));
+    t.equal(await lastUse(), `${new Date(T0 + 71 * S).toISOString()} 192.0.2.2`, 'an unknown address is no change');
+  });
+
   t.test(`concurrent uses never move the expiry backwards [${kind}]`, async (t) => {
     const clock = manualClock(T0);
     const { ctx } = await buildTestApp(t, { kind, clock, listen: false });

@@ -15,6 +15,8 @@ const row = (id: string, user = 'u1'): VerifiedRow => ({
   expires_ms: null,
   window_seconds: 600,
   current_expiry_ms: 1e15,
+  last_used_ms: null,
+  last_used_from: null,
   login: user,
   roles: [],
   grants: [],
