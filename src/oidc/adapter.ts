@@ -138,6 +138,9 @@ export function createAdapterFactory(deps: {
     }
 
     async consume(id: string): Promise<void> {
+      // In a provider request: held, and sent with the request's writes (request-store.ts), which
+      // refuses the request if another redemption won.
+      if (CONSUMABLE.has(this.model) && (await guardStore(() => store.consume(this.model, id, now())))) return;
       await settle();
       const won = await guardStore(() => repo.consume(this.model, id, now()));
       if (!won && CONSUMABLE.has(this.model)) {

@@ -28,19 +28,34 @@ const MAX_ROWS = 8;
 const UPSERT_COLUMNS = 7;
 const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
       uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`;
+// The column types, for VALUES that are selected from (a plain INSERT … VALUES takes them from the table).
+const UPSERT_TYPES = ['text', 'text', 'jsonb', 'text', 'text', 'text', 'timestamptz'];
 const writeTexts = new Map<string, string>();
-function writeManyText(removals: number, upserts: number): string {
-  const key = `${removals}:${upserts}`;
+/**
+ * `consumed`: the statement first marks a code or token used ($1 model, $2 id, $3 time, as SQL.consume
+ * does) and writes the rest only if that won; it then returns one row, `won`.
+ */
+function writeManyText(removals: number, upserts: number, consumed = false): string {
+  const key = `${removals}:${upserts}:${consumed}`;
   let text = writeTexts.get(key);
   if (text) return text;
-  const keys = Array.from({ length: removals }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+  const offset = consumed ? 3 : 0;
+  const keys = Array.from({ length: removals }, (_, i) => `($${offset + 2 * i + 1}, $${offset + 2 * i + 2})`).join(', ');
   const rows = Array.from({ length: upserts }, (_, i) => {
-    const first = 2 * removals + i * UPSERT_COLUMNS;
-    return `(${Array.from({ length: UPSERT_COLUMNS }, (_, j) => `$${first + j + 1}`).join(', ')})`;
+    const first = offset + 2 * removals + i * UPSERT_COLUMNS;
+    return `(${Array.from({ length: UPSERT_COLUMNS }, (_, j) => `$${first + j + 1}${consumed ? `::${UPSERT_TYPES[j]}` : ''}`).join(', ')})`;
   }).join(', ');
-  const remove = `delete from oidc_models where (model, id) in (${keys})`;
-  const insert = `insert into oidc_models (model, id, payload, grant_id, uid, user_code, expires_at) values ${rows} ${ON_CONFLICT}`;
-  text = !upserts ? remove : !removals ? insert : `with removed as (${remove}) ${insert}`;
+  const columns = '(model, id, payload, grant_id, uid, user_code, expires_at)';
+  if (consumed) {
+    const parts = [`consumed as (${SQL_CONSUME})`];
+    if (removals) parts.push(`removed as (delete from oidc_models where (model, id) in (${keys}) and exists (select from consumed))`);
+    if (upserts) parts.push(`written as (insert into oidc_models ${columns} select * from (values ${rows}) as v ${columns} where exists (select from consumed) ${ON_CONFLICT})`);
+    text = `with ${parts.join(', ')} select exists (select from consumed) as won`;
+  } else {
+    const remove = `delete from oidc_models where (model, id) in (${keys})`;
+    const insert = `insert into oidc_models ${columns} values ${rows} ${ON_CONFLICT}`;
+    text = !upserts ? remove : !removals ? insert : `with removed as (${remove}) ${insert}`;
+  }
   writeTexts.set(key, text);
   return text;
 }
@@ -55,6 +70,7 @@ const withGrant = (keyIs: string) => `select t.model, t.id, t.payload, t.consume
 // texts never change, so they are written once here (and prepared once per connection, see
 // db/prepared.ts). Every read hides rows whose expiry has passed.
 const LIVE = '(expires_at is null or expires_at > $3)';
+const SQL_CONSUME = 'update oidc_models set consumed_at = $3 where model = $1 and id = $2 and consumed_at is null returning id';
 const SQL = {
   upsert: writeManyText(0, 1),
   // By id, one or several (lookups arriving together). One id is asked with `id = $2`: with
@@ -72,7 +88,7 @@ const SQL = {
   findAcrossWithGrant: withGrant('t.model = any($1::text[]) and t.id = any($2::text[])'),
   findByUid: `select payload, consumed_at from oidc_models where model = $1 and uid = $2 and ${LIVE}`,
   findByUserCode: `select payload, consumed_at from oidc_models where model = $1 and user_code = $2 and ${LIVE}`,
-  consume: 'update oidc_models set consumed_at = $3 where model = $1 and id = $2 and consumed_at is null returning id',
+  consume: SQL_CONSUME,
   destroy: 'delete from oidc_models where model = $1 and id = $2',
   revokeByGrantId: 'delete from oidc_models where grant_id = $1',
   sweepExpired: `delete from oidc_models where (model, id) in
@@ -128,9 +144,10 @@ export function createOidcModelsQueries(db: Kysely<Database>) {
      */
     consume: (model: string, id: string, now: Date) => statement<{ id: string }>(SQL.consume, [model, id, now]),
     destroy: (model: string, id: string) => statement(SQL.destroy, [model, id]),
-    /** At most MAX_ROWS of each (the repository splits larger sets). */
-    writeMany: (upserts: UpsertModel[], removals: ModelKey[]) =>
-      statement(writeManyText(removals.length, upserts.length), [
+    /** At most MAX_ROWS of each (the repository splits larger sets); with `consume`, only if it wins. */
+    writeMany: (upserts: UpsertModel[], removals: ModelKey[], consume?: ModelKey & { at: Date }) =>
+      statement<{ won: boolean }>(writeManyText(removals.length, upserts.length, consume !== undefined), [
+        ...(consume ? [consume.model, consume.id, consume.at] : []),
         ...removals.flatMap((r) => [r.model, r.id]),
         ...upserts.flatMap((m) => [m.model, m.id, m.payloadJson, m.grantId, m.uid, m.userCode, m.expiresAt]),
       ]),
@@ -169,6 +186,20 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
       for (let i = 0; i < Math.max(upserts.length, removals.length); i += MAX_ROWS) {
         await q.writeMany(upserts.slice(i, i + MAX_ROWS), removals.slice(i, i + MAX_ROWS)).execute();
       }
+    },
+
+    /**
+     * Marks a code or token used and, only if that won (of parallel redemptions exactly one does),
+     * writes the rest, in one statement: the token endpoint's consume and its new tokens in one
+     * round trip, and never a consumed code without its tokens. None of the keys may be the consumed one.
+     */
+    consumeAndWrite: async (consume: ModelKey & { at: Date }, upserts: UpsertModel[], removals: ModelKey[]): Promise<boolean> => {
+      const first = await q.writeMany(upserts.slice(0, MAX_ROWS), removals.slice(0, MAX_ROWS), consume).execute();
+      if (!first.rows[0]?.won) return false;
+      for (let i = MAX_ROWS; i < Math.max(upserts.length, removals.length); i += MAX_ROWS) {
+        await q.writeMany(upserts.slice(i, i + MAX_ROWS), removals.slice(i, i + MAX_ROWS)).execute();
+      }
+      return true;
     },
 
     revokeByGrantId: async (grantId: string) => void (await q.revokeByGrantId(grantId).execute()),

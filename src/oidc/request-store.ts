@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { guardStore } from './adapter.ts';
 import { modelKey, type ModelKey, type OidcModelsRepository, type StoredModel, type UpsertModel } from './oidc-models.repository.ts';
 
@@ -13,7 +13,13 @@ import { modelKey, type ModelKey, type OidcModelsRepository, type StoredModel, t
 //    database by then. Reads and conditional writes (find, consume, revoke) first send what is
 //    pending, so a request always sees its own writes and the database gets them in order.
 //
-// 2. The grant read with a token. The provider looks a code or token up and then, in the same
+// 2. Its redemption. The token endpoint marks the code or refresh token used (a conditional UPDATE
+//    that exactly one of parallel redemptions wins) and then writes the new tokens. The mark is held
+//    with the writes and sent in the same statement, which writes them only if it won: one round
+//    trip less per token request, and never a code used up without its tokens being stored. A
+//    redemption that lost is refused (invalid_grant) before the response leaves.
+//
+// 3. The grant read with a token. The provider looks a code or token up and then, in the same
 //    request, its grant; the adapter reads both in one statement and the grant waits here for that
 //    second lookup (once; any write to the grant, or a revocation, drops it).
 //
@@ -21,9 +27,15 @@ import { modelKey, type ModelKey, type OidcModelsRepository, type StoredModel, t
 // once and every read goes to the database, as before.
 
 type Op = { upsert: UpsertModel } | { remove: ModelKey };
+type Consume = ModelKey & { at: Date };
+
+/** Another redemption of the same code or token won. */
+const alreadyUsed = () => new errors.InvalidGrant('grant request is invalid: it was already used');
 
 interface Pending {
   ops: Map<string, Op>;
+  /** A redemption held with the writes (at most one: a second sends the first). */
+  consume: Consume | undefined;
   open: boolean;
   /** The batches sent so far, in order: the next waits for the previous. */
   sent: Promise<void>;
@@ -31,11 +43,28 @@ interface Pending {
   grants: Map<string, StoredModel | undefined>;
 }
 
-export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'upsert' | 'destroy' | 'writeMany'> }) {
+export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'upsert' | 'destroy' | 'writeMany' | 'consume' | 'consumeAndWrite'> }) {
   const { repo } = deps;
   const requests = new AsyncLocalStorage<Pending>();
 
-  function send(ops: Op[]): Promise<void> {
+  async function send(ops: Op[], consume: Consume | undefined): Promise<void> {
+    if (consume) {
+      const key = modelKey(consume.model, consume.id);
+      // One statement cannot both mark a row and write it: then the mark goes first, alone.
+      if (ops.length === 0 || ops.some((op) => ('upsert' in op ? modelKey(op.upsert.model, op.upsert.id) : modelKey(op.remove.model, op.remove.id)) === key)) {
+        if (!(await repo.consume(consume.model, consume.id, consume.at))) throw alreadyUsed();
+        if (ops.length) await send(ops, undefined);
+        return;
+      }
+      const upserts: UpsertModel[] = [];
+      const removals: ModelKey[] = [];
+      for (const op of ops) {
+        if ('upsert' in op) upserts.push(op.upsert);
+        else removals.push(op.remove);
+      }
+      if (!(await repo.consumeAndWrite(consume, upserts, removals))) throw alreadyUsed();
+      return;
+    }
     if (ops.length === 1) {
       const op = ops[0]!;
       return 'upsert' in op ? repo.upsert(op.upsert) : repo.destroy(op.remove.model, op.remove.id);
@@ -50,11 +79,13 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
   }
 
   function flush(p: Pending): Promise<void> {
-    if (p.ops.size) {
+    if (p.ops.size || p.consume) {
       const ops = [...p.ops.values()];
+      const consume = p.consume;
       p.ops.clear();
+      p.consume = undefined;
       // A failed batch has already failed whoever waited for it; the next one is still sent.
-      p.sent = p.sent.catch(() => {}).then(() => send(ops));
+      p.sent = p.sent.catch(() => {}).then(() => send(ops, consume));
     }
     return p.sent;
   }
@@ -74,7 +105,7 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
    * introspection fast path).
    */
   async function run<T>(fn: () => Promise<T>): Promise<T> {
-    const p: Pending = { ops: new Map(), open: true, sent: Promise.resolve(), grants: new Map() };
+    const p: Pending = { ops: new Map(), consume: undefined, open: true, sent: Promise.resolve(), grants: new Map() };
     try {
       return await requests.run(p, fn);
     } finally {
@@ -89,9 +120,25 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
   return {
     run,
 
-    /** Provider middleware: one store per request; its writes are sent before the response. */
-    middleware(_ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-      return run(next);
+    /**
+     * Provider middleware: one store per request; its writes are sent before the response. It runs
+     * outside the provider's routes and their error handling, so what only the last write can tell
+     * (a redemption lost, the store gone) is answered here, as the provider answers errors: the
+     * response it had prepared is dropped, with its cookies, and an RFC 6749 error is sent instead.
+     */
+    async middleware(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+      try {
+        await run(next);
+      } catch (err) {
+        const e = err as errors.OIDCProviderError;
+        if (!(err instanceof errors.OIDCProviderError) || (e.status !== 400 && e.status !== 503)) throw err;
+        for (const name of ctx.response.headers ? Object.keys(ctx.response.headers) : []) {
+          if (!name.startsWith('access-control-')) ctx.remove(name);
+        }
+        ctx.status = e.status;
+        ctx.set('cache-control', 'no-store');
+        ctx.body = { error: e.error, error_description: e.error_description };
+      }
     },
 
     /** Holds an upsert until the request ends; false outside a provider request (write it now). */
@@ -104,6 +151,18 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
       // cannot both delete and insert a key, and the new row must start unconsumed).
       if (p.ops.get(key) && 'remove' in p.ops.get(key)!) await flush(p);
       p.ops.set(key, { upsert: row });
+      return true;
+    },
+
+    /**
+     * Holds a redemption (a conditional mark as used) to be sent with the request's writes; false
+     * outside a request (send it now). The request learns whether it won when they are sent.
+     */
+    async consume(model: string, id: string, at: Date): Promise<boolean> {
+      const p = open();
+      if (!p) return false;
+      if (p.consume) await flush(p);
+      p.consume = { model, id, at };
       return true;
     },
 

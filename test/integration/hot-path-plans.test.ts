@@ -72,6 +72,14 @@ for (const kind of dbKinds()) {
         ],
         [{ model: 'Interaction', id: 'i'.repeat(21) }],
       ),
+      'a redemption with the new tokens': m.writeMany(
+        [
+          { model: 'AccessToken', id: 'a'.repeat(43), payloadJson: '{}', grantId: 'g'.repeat(21), uid: null, userCode: null, expiresAt: now },
+          { model: 'RefreshToken', id: 'r'.repeat(43), payloadJson: '{}', grantId: 'g'.repeat(21), uid: null, userCode: null, expiresAt: null },
+        ],
+        [],
+        { model: 'RefreshToken', id: 'q'.repeat(43), at: now },
+      ),
       'revoke by grant': m.revokeByGrantId('g'.repeat(21)),
     };
     for (const [name, query] of Object.entries(hot)) {
