@@ -132,6 +132,30 @@ t.test('bounded: about the least recently used goes first; an entry is read agai
   t.equal(s.cache.get('d-a'), undefined, 'five minutes old: read again');
 });
 
+t.test('with more tokens than room: bounded, the tokens in use stay, forgotten ones free their place', async (t) => {
+  const s = setup(100);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  const hot = Array.from({ length: 20 }, (_, i) => `hot${i}`);
+  for (const id of hot) s.keep(id);
+  // A stream of tokens seen once each (a proxy's passers-by), the hot ones checked in between.
+  let largest = 0;
+  for (let i = 0; i < 5000; i++) {
+    s.keep(`once${i}`);
+    largest = Math.max(largest, s.cache.stats().size);
+    s.cache.get(`d-${hot[i % hot.length]}`);
+  }
+  t.equal(largest, 100, 'full, never over');
+  t.same(hot.filter((id) => !s.cache.get(`d-${id}`)), [], 'every token in steady use is still kept');
+  // A change forgets a token; its place is taken by the next one without evicting another.
+  s.feedHas([{ seq: 1, token: 'hot0', user: null }]);
+  await s.cache.poll();
+  t.equal(s.cache.stats().size, 99);
+  s.keep('late');
+  t.equal(s.cache.stats().size, 100);
+  t.same(hot.slice(1).filter((id) => !s.cache.get(`d-${id}`)), [], 'the others all stay');
+});
+
 t.test('a flood of changes forgets everything rather than searching', async (t) => {
   const s = setup(3);
   t.teardown(() => s.cache.stop());
