@@ -50,7 +50,6 @@ export async function verifyRoutes(app: FastifyInstance, deps: { auth: BearerAut
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      if (process.env.XP?.includes('noser')) reply.serializer(JSON.stringify);
       const principal = await deps.auth.authenticate(request.headers.authorization, { address: request.ip, basic: true });
       const node = header(request.headers['x-auth-node']) ?? request.query.node;
       const perm = header(request.headers['x-auth-permission']) ?? request.query.perm;

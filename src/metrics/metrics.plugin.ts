@@ -30,7 +30,7 @@ function routeLabel(request: FastifyRequest, path: string): string {
  */
 async function metricsPlugin(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
   const { metrics } = opts;
-  if (!process.env.XP?.includes('nometrics')) app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The hand-over to the provider cut the /oidc prefix off the raw URL and kept the whole one.
     const url = (request.raw as { originalUrl?: string }).originalUrl ?? request.url;
     const q = url.indexOf('?');
