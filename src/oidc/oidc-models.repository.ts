@@ -159,6 +159,16 @@ export function createOidcModelsQueries(db: Kysely<Database>) {
 
 export function createOidcModelsRepository(db: Kysely<Database>) {
   const q = createOidcModelsQueries(db);
+  /** MAX_ROWS of each per statement; a redemption goes with the first, and the rest only if it won. */
+  async function writeChunks(upserts: UpsertModel[], removals: ModelKey[], consume?: ModelKey & { at: Date }): Promise<boolean> {
+    const rows = Math.max(upserts.length, removals.length);
+    for (let i = 0; i < rows || (i === 0 && consume); i += MAX_ROWS) {
+      const first = i === 0 ? consume : undefined;
+      const result = await q.writeMany(upserts.slice(i, i + MAX_ROWS), removals.slice(i, i + MAX_ROWS), first).execute();
+      if (first && !result.rows[0]?.won) return false;
+    }
+    return true;
+  }
   return {
     upsert: async (m: UpsertModel) => void (await q.upsert(m).execute()),
 
@@ -182,25 +192,14 @@ export function createOidcModelsRepository(db: Kysely<Database>) {
     destroy: async (model: string, id: string) => void (await q.destroy(model, id).execute()),
 
     /** Upserts and removals of distinct keys, in one round trip (one per MAX_ROWS of each). */
-    writeMany: async (upserts: UpsertModel[], removals: ModelKey[]) => {
-      for (let i = 0; i < Math.max(upserts.length, removals.length); i += MAX_ROWS) {
-        await q.writeMany(upserts.slice(i, i + MAX_ROWS), removals.slice(i, i + MAX_ROWS)).execute();
-      }
-    },
+    writeMany: async (upserts: UpsertModel[], removals: ModelKey[]) => void (await writeChunks(upserts, removals)),
 
     /**
      * Marks a code or token used and, only if that won (of parallel redemptions exactly one does),
      * writes the rest, in one statement: the token endpoint's consume and its new tokens in one
      * round trip, and never a consumed code without its tokens. None of the keys may be the consumed one.
      */
-    consumeAndWrite: async (consume: ModelKey & { at: Date }, upserts: UpsertModel[], removals: ModelKey[]): Promise<boolean> => {
-      const first = await q.writeMany(upserts.slice(0, MAX_ROWS), removals.slice(0, MAX_ROWS), consume).execute();
-      if (!first.rows[0]?.won) return false;
-      for (let i = MAX_ROWS; i < Math.max(upserts.length, removals.length); i += MAX_ROWS) {
-        await q.writeMany(upserts.slice(i, i + MAX_ROWS), removals.slice(i, i + MAX_ROWS)).execute();
-      }
-      return true;
-    },
+    consumeAndWrite: (consume: ModelKey & { at: Date }, upserts: UpsertModel[], removals: ModelKey[]): Promise<boolean> => writeChunks(upserts, removals, consume),
 
     revokeByGrantId: async (grantId: string) => void (await q.revokeByGrantId(grantId).execute()),
 

@@ -47,42 +47,42 @@ export function createRequestStore(deps: { repo: Pick<OidcModelsRepository, 'ups
   const { repo } = deps;
   const requests = new AsyncLocalStorage<Pending>();
 
-  async function send(ops: Op[], consume: Consume | undefined): Promise<void> {
-    if (consume) {
-      const key = modelKey(consume.model, consume.id);
-      // One statement cannot both mark a row and write it: then the mark goes first, alone.
-      if (ops.length === 0 || ops.some((op) => ('upsert' in op ? modelKey(op.upsert.model, op.upsert.id) : modelKey(op.remove.model, op.remove.id)) === key)) {
-        if (!(await repo.consume(consume.model, consume.id, consume.at))) throw alreadyUsed();
-        if (ops.length) await send(ops, undefined);
-        return;
-      }
-      const upserts: UpsertModel[] = [];
-      const removals: ModelKey[] = [];
-      for (const op of ops) {
-        if ('upsert' in op) upserts.push(op.upsert);
-        else removals.push(op.remove);
-      }
-      if (!(await repo.consumeAndWrite(consume, upserts, removals))) throw alreadyUsed();
-      return;
-    }
-    if (ops.length === 1) {
-      const op = ops[0]!;
-      return 'upsert' in op ? repo.upsert(op.upsert) : repo.destroy(op.remove.model, op.remove.id);
-    }
+  function split(ops: Map<string, Op>): { upserts: UpsertModel[]; removals: ModelKey[] } {
     const upserts: UpsertModel[] = [];
     const removals: ModelKey[] = [];
-    for (const op of ops) {
+    for (const op of ops.values()) {
       if ('upsert' in op) upserts.push(op.upsert);
       else removals.push(op.remove);
     }
+    return { upserts, removals };
+  }
+
+  /** `ops` keyed by modelKey(), as a request holds them. */
+  async function send(ops: Map<string, Op>, consume: Consume | undefined): Promise<void> {
+    if (consume) {
+      // One statement cannot both mark a row and write it: then the mark goes first, alone.
+      if (ops.size === 0 || ops.has(modelKey(consume.model, consume.id))) {
+        if (!(await repo.consume(consume.model, consume.id, consume.at))) throw alreadyUsed();
+        if (ops.size) await send(ops, undefined);
+        return;
+      }
+      const { upserts, removals } = split(ops);
+      if (!(await repo.consumeAndWrite(consume, upserts, removals))) throw alreadyUsed();
+      return;
+    }
+    if (ops.size === 1) {
+      const op = ops.values().next().value!;
+      return 'upsert' in op ? repo.upsert(op.upsert) : repo.destroy(op.remove.model, op.remove.id);
+    }
+    const { upserts, removals } = split(ops);
     return repo.writeMany(upserts, removals);
   }
 
   function flush(p: Pending): Promise<void> {
     if (p.ops.size || p.consume) {
-      const ops = [...p.ops.values()];
+      const ops = p.ops;
       const consume = p.consume;
-      p.ops.clear();
+      p.ops = new Map();
       p.consume = undefined;
       // A failed batch has already failed whoever waited for it; the next one is still sent.
       p.sent = p.sent.catch(() => {}).then(() => send(ops, consume));

@@ -59,6 +59,13 @@ export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** A sliding token's every use; a fixed one's when its written use is a minute old or from elsewhere (pat-usage.ts). */
+const useToWrite = (row: VerifiedRow, now: number, address: string | null) =>
+  row.window_seconds !== null ||
+  row.last_used_ms === null ||
+  now - row.last_used_ms >= FIXED_USE_EVERY_MS ||
+  (address !== null && address !== row.last_used_from);
+
 export function createPatService(deps: {
   repo: PatRepository;
   clock: Clock;
@@ -173,7 +180,7 @@ export function createPatService(deps: {
     if (now >= expiry) return undefined;
     const hard = row.expires_ms ?? Infinity;
     const next = row.window_seconds === null ? expiry : Math.max(expiry, Math.min(now + row.window_seconds * 1000, hard));
-    if (row.window_seconds !== null || row.last_used_ms === null || now - row.last_used_ms >= FIXED_USE_EVERY_MS || (address !== null && address !== row.last_used_from)) {
+    if (useToWrite(row, now, address)) {
       // Noted on the row (a kept one), so that the next checks know what is being written.
       row.last_used_ms = now;
       if (address !== null) row.last_used_from = address;
