@@ -103,7 +103,12 @@ export async function createContext(config: Config, options: ContextOptions = {}
       build: (keySet) => {
         const provider = createProvider({ config, keys: keySet, adapter, staticClients, findUser: findAccount });
         provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc server error'));
-        provider.on('grant.success', (gctx) => metrics.tokensIssued.inc({ grant: String(gctx.oidc.params?.grant_type ?? 'unknown') }));
+        // Counted when the response goes out as a success: a redemption can still lose at the
+        // request's last write (request-store.ts), after the provider has announced the grant.
+        provider.on('grant.success', (gctx) => {
+          const grant = String(gctx.oidc.params?.grant_type ?? 'unknown');
+          gctx.res.once('finish', () => gctx.res.statusCode === 200 && metrics.tokensIssued.inc({ grant }));
+        });
         provider.use(patIntrospection({ pats, log }));
         provider.use(requestStore.middleware);
         return provider;

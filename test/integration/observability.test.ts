@@ -7,6 +7,22 @@ import { buildTestApp } from '../helpers/harness.ts';
 const PASSWORD = 'Sup3r-Secret-Passw0rd';
 
 for (const kind of dbKinds()) {
+  t.test(`tokens issued counts only the redemptions that won [${kind}]`, async (t) => {
+    const { ctx, url } = await buildTestApp(t, { kind });
+    await ctx.users.create({ login: 'fay', password: PASSWORD });
+    const redirectUri = 'http://localhost:3640/servers/callback';
+    const { code, verifier } = await signIn(url, { clientId: 'cells-sync', redirectUri, login: 'fay', password: PASSWORD });
+    const tokens = await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: 'cells-sync', code_verifier: verifier });
+    // Five redemptions of one refresh token at once: the provider accepts each until the last write,
+    // where one wins (request-store.ts).
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => tokenRequest(url, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token), client_id: 'cells-sync' })),
+    );
+    t.equal(results.filter((r) => r.status === 200).length, 1, 'one redemption wins');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    t.match(metrics, /cells_auth_tokens_issued_total\{grant="refresh_token"\} 1\n/, 'and only it is counted');
+  });
+
   t.test(`metrics, audit trail, and logs that hold no secret [${kind}]`, async (t) => {
     // Per-request lines are debug-level (src/http/request-logging.ts); this test reads them.
     const { ctx, url, logs } = await buildTestApp(t, { kind, config: { log: { level: 'debug' } } });
