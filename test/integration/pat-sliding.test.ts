@@ -175,7 +175,7 @@ t.test('a storage failure is an error, never "inactive"', async (t) => {
 });
 
 for (const kind of dbKinds()) {
-  t.test(`uses reach the database by themselves within ${FLUSH_AFTER_MS} ms (what a killed process can lose) [${kind}]`, async (t) => {
+  t.test(`uses reach the database by themselves within 1 s, waiting ${FLUSH_AFTER_MS} ms (what a killed process can lose) [${kind}]`, async (t) => {
     const clock = manualClock(T0);
     const { ctx } = await buildTestApp(t, { kind, clock, listen: false });
     const gil = await makeUser(ctx, 'gil');
@@ -186,7 +186,9 @@ for (const kind of dbKinds()) {
     const row = async () =>
       (await sql<{ current_expiry: Date; last_used_from: string | null }>`select greatest(p.current_expiry, u.slid_expiry) as current_expiry, u.last_used_from
         from personal_access_tokens p left join pat_uses u on u.token_id = p.id where p.id = ${pat.id}`.execute(ctx.db.db)).rows[0]!;
-    await new Promise((r) => setTimeout(r, FLUSH_AFTER_MS + 400));
+    // SPEC: at most 1 s of slide lost. The write itself gets what the wait leaves of that second.
+    t.ok(FLUSH_AFTER_MS <= 500, 'uses wait at most half the second');
+    await new Promise((r) => setTimeout(r, 1000));
     const stored = await row();
     t.equal(stored.current_expiry.getTime(), T0 + 700 * S, 'the slide is stored, as another instance will read it');
     t.equal(stored.last_used_from, '192.0.2.7');
