@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-// `node bench/chart.ts [results.json] [out.svg]`: draws the BENCH json of a run (default:
-// bench/results/latest.json, written by `npm run bench`) as an SVG bar chart (default:
-// docs/bench.svg). Each row's bar is the measured figure, the tick its goal; green meets it.
+// `npm run bench:chart`: publishes the latest runs in docs/, each drawn as an SVG bar chart (the
+// bar is the measured figure, the tick its goal; green meets it) beside its BENCH json. Where a
+// run goes is read from the run itself (`meta.quick`), not from its file's name: a full run once
+// went out as the quick one. `node bench/chart.ts <results.json> <out.svg>` draws one file.
 
 interface Scenario {
   title: string;
@@ -14,9 +15,15 @@ interface Scenario {
   pass: boolean;
 }
 
-const [input = new URL('./results/latest.json', import.meta.url), output = new URL('../docs/bench.svg', import.meta.url)] = process.argv.slice(2);
-const text = readFileSync(input, 'utf8').trim();
-const { meta, scenarios } = JSON.parse(text.startsWith('BENCH ') ? text.slice(6) : text) as { meta: Record<string, unknown>; scenarios: Record<string, Scenario> };
+interface Run {
+  meta: Record<string, unknown>;
+  scenarios: Record<string, Scenario>;
+}
+
+function readRun(file: string | URL): Run {
+  const text = readFileSync(file, 'utf8').trim();
+  return JSON.parse(text.startsWith('BENCH ') ? text.slice(6) : text) as Run;
+}
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
@@ -27,40 +34,43 @@ const W = 960;
 const LABEL = 330;
 const BAR = W - LABEL - 210;
 const ROW = 34;
-const rows = Object.entries(scenarios);
-const ratios = rows.filter(([, s]) => s.unit === 'x');
-const absolutes = rows.filter(([, s]) => s.unit !== 'x');
 
-let y = 72;
-const parts: string[] = [];
-function section(title: string, items: [string, Scenario][], scaleOf: (s: Scenario) => number): void {
-  parts.push(`<text x="16" y="${y}" class="h">${esc(title)}</text>`);
-  y += 14;
-  for (const [id, s] of items) {
-    const scale = scaleOf(s);
-    const len = Math.max(2, Math.min(BAR, (s.measured / scale) * BAR));
-    const tick = LABEL + Math.min(BAR, (s.goal / scale) * BAR);
-    const color = s.pass ? '#2e8540' : '#d4351c';
-    const baseline = s.baseline === '-' ? '' : ` vs ${s.baseline}`;
-    parts.push(
-      `<text x="16" y="${y + 15}" class="l">${esc(id)}</text>`,
-      `<text x="16" y="${y + 28}" class="s">${esc(clip(s.title + baseline, 54))}</text>`,
-      `<rect x="${LABEL}" y="${y + 6}" width="${len.toFixed(1)}" height="16" fill="${color}" rx="2"/>`,
-      `<line x1="${tick.toFixed(1)}" x2="${tick.toFixed(1)}" y1="${y + 2}" y2="${y + 26}" stroke="#0b0c0c" stroke-width="2"/>`,
-      `<text x="${LABEL + BAR + 10}" y="${y + 19}" class="v">${fmt(s.measured)}${esc(unitOf(s))} · goal ${s.op === '>=' ? '≥' : '≤'} ${fmt(s.goal)}</text>`,
-    );
-    y += ROW;
+/** The chart of one run, as SVG text. */
+function chart({ meta, scenarios }: Run): string {
+  const rows = Object.entries(scenarios);
+  const ratios = rows.filter(([, s]) => s.unit === 'x');
+  const absolutes = rows.filter(([, s]) => s.unit !== 'x');
+
+  let y = 72;
+  const parts: string[] = [];
+  function section(title: string, items: [string, Scenario][], scaleOf: (s: Scenario) => number): void {
+    parts.push(`<text x="16" y="${y}" class="h">${esc(title)}</text>`);
+    y += 14;
+    for (const [id, s] of items) {
+      const scale = scaleOf(s);
+      const len = Math.max(2, Math.min(BAR, (s.measured / scale) * BAR));
+      const tick = LABEL + Math.min(BAR, (s.goal / scale) * BAR);
+      const color = s.pass ? '#2e8540' : '#d4351c';
+      const baseline = s.baseline === '-' ? '' : ` vs ${s.baseline}`;
+      parts.push(
+        `<text x="16" y="${y + 15}" class="l">${esc(id)}</text>`,
+        `<text x="16" y="${y + 28}" class="s">${esc(clip(s.title + baseline, 54))}</text>`,
+        `<rect x="${LABEL}" y="${y + 6}" width="${len.toFixed(1)}" height="16" fill="${color}" rx="2"/>`,
+        `<line x1="${tick.toFixed(1)}" x2="${tick.toFixed(1)}" y1="${y + 2}" y2="${y + 26}" stroke="#0b0c0c" stroke-width="2"/>`,
+        `<text x="${LABEL + BAR + 10}" y="${y + 19}" class="v">${fmt(s.measured)}${esc(unitOf(s))} · goal ${s.op === '>=' ? '≥' : '≤'} ${fmt(s.goal)}</text>`,
+      );
+      y += ROW;
+    }
+    y += 18;
   }
-  y += 18;
-}
 
-// Ratios share one scale (the largest of any ratio or goal); absolute figures each their own.
-const ratioScale = Math.max(1, ...ratios.map(([, s]) => Math.max(s.measured, s.goal))) * 1.05;
-section('Throughput, as a multiple of the baseline measured in the same run (higher is better)', ratios, () => ratioScale);
-section('Latency and memory (lower is better; the tick is the goal)', absolutes, (s) => Math.max(s.measured, s.goal) * 1.15);
+  // Ratios share one scale (the largest of any ratio or goal); absolute figures each their own.
+  const ratioScale = Math.max(1, ...ratios.map(([, s]) => Math.max(s.measured, s.goal))) * 1.05;
+  section('Throughput, as a multiple of the baseline measured in the same run (higher is better)', ratios, () => ratioScale);
+  section('Latency and memory (lower is better; the tick is the goal)', absolutes, (s) => Math.max(s.measured, s.goal) * 1.15);
 
-const subtitle = `${meta.quick ? 'npm run bench -- --quick' : 'npm run bench'} · ${Number(meta.patRows).toLocaleString('en')} PAT rows, ${Number(meta.tokenRows).toLocaleString('en')} token rows · ${meta.cpus} shared cores · Node ${meta.node} · ${String(meta.at).slice(0, 10)}`;
-const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="system-ui, sans-serif">
+  const subtitle = `${meta.quick ? 'npm run bench -- --quick' : 'npm run bench'} · ${Number(meta.patRows).toLocaleString('en')} PAT rows, ${Number(meta.tokenRows).toLocaleString('en')} token rows · ${meta.cpus} shared cores · Node ${meta.node} · ${String(meta.at).slice(0, 10)}`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="system-ui, sans-serif">
 <style>.t{font-size:17px;font-weight:600}.h{font-size:13px;font-weight:600;fill:#505a5f}.l{font-size:13px;font-weight:600}.s{font-size:11px;fill:#505a5f}.v{font-size:12px}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="16" y="24" class="t">cells-auth benchmark</text>
@@ -68,5 +78,27 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" 
 ${parts.join('\n')}
 </svg>
 `;
-writeFileSync(output, svg);
-process.stdout.write(`wrote ${output instanceof URL ? output.pathname : output}\n`);
+}
+
+const [input, output] = process.argv.slice(2);
+if (input) {
+  writeFileSync(output ?? 'bench.svg', chart(readRun(input)));
+  process.stdout.write(`wrote ${output ?? 'bench.svg'}\n`);
+} else {
+  const at = (path: string) => new URL(path, import.meta.url);
+  let published = 0;
+  for (const name of ['latest-quick.json', 'latest.json']) {
+    const file = at(`./results/${name}`);
+    if (!existsSync(file)) continue;
+    const run = readRun(file);
+    const [svg, json] = run.meta.quick ? ['../docs/bench.svg', '../docs/bench-quick.json'] : ['../docs/bench-full.svg', '../docs/bench-full.json'];
+    writeFileSync(at(svg), chart(run));
+    copyFileSync(file, at(json));
+    process.stdout.write(`${run.meta.quick ? 'quick' : 'full'} run of ${String(run.meta.at)} (bench/results/${name}): wrote docs/${svg.slice(8)} and docs/${json.slice(8)}\n`);
+    published++;
+  }
+  if (published === 0) {
+    process.stderr.write('bench:chart: no results in bench/results/: run `npm run bench` first\n');
+    process.exitCode = 1;
+  }
+}
