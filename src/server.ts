@@ -39,7 +39,11 @@ export async function startServer(ctx: AppContext, opts: StartOptions = {}): Pro
         connectionTimeout: ctx.config.http.connectionTimeoutSeconds * 1000,
         requestTimeout: ctx.config.http.requestTimeoutSeconds * 1000,
         keepAliveTimeout: ctx.config.http.keepAliveTimeoutSeconds * 1000,
-        return503OnClosing: true,
+        // A request that reaches a closing server on a connection still open (one busy when the
+        // close began, a pipelined one) is answered as usual, with `Connection: close` so that the
+        // client reconnects elsewhere: the close waits for it anyway, and Fastify's 503 would show
+        // a person its own JSON, in none of our error shapes.
+        return503OnClosing: false,
         // With TLS, HTTP/2 and HTTP/1.1 share the port (ALPN picks); without it, HTTP/1.1 only.
         ...(tls ? { http2: true, https: tls.serverOptions } : {}),
       },

@@ -98,6 +98,35 @@ t.test('SIGTERM lets an in-flight HTTP/1.1 request finish, refuses new connectio
   t.match(proc.output(), /"msg":"shutdown complete"/, 'the pools were closed before exiting');
 });
 
+t.test('a request that reaches a closing server on an open connection is answered as usual, and the connection closed after it', async (t) => {
+  // A browser or a proxy may send its next request on a connection that is still busy when the
+  // server starts closing (pipelined behind a slow one here). It gets its real answer — a page for
+  // a person, not Fastify's own JSON 503 — with `Connection: close`, so that it reconnects elsewhere.
+  const { proc, port } = await serve(t);
+  const socket = connect(port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (c: string) => (received += c));
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(`POST /oidc/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 20)}`);
+  await pause(300);
+  proc.child.kill('SIGTERM');
+  await waitFor(proc, 'shutting down');
+  await pause(300);
+  socket.write(`${BODY.slice(20)}GET /oauth2/oob?code=the-code HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  await ended;
+  const responses = received.split(/(?=HTTP\/1\.1 )/);
+  t.equal(responses.length, 2, 'both requests were answered');
+  t.match(responses[0], /^HTTP\/1\.1 400 /, 'the slow one got its real answer');
+  t.match(responses[1], /^HTTP\/1\.1 200 /, 'the next one too');
+  t.match(responses[1], /\r\ncontent-type: text\/html/i, 'as a page');
+  t.match(responses[1], /the-code/, 'with the code to copy');
+  t.match(responses[1], /\r\nconnection: close\r\n/i, 'and the connection is closed after it');
+  t.equal((await proc.exited).code, 0);
+});
+
 t.test('SIGTERM lets an in-flight HTTP/2 stream finish (tls.mode self)', async (t) => {
   const { proc, port, dataDir } = await serve(t, (p) => ({ CELLS_AUTH_TLS_MODE: 'self', CELLS_AUTH_PUBLIC_URL: `https://127.0.0.1:${p}` }));
   const ca = await readFile(join(dataDir, 'certs', 'rootCA.pem'), 'utf8');
