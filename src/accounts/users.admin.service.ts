@@ -166,7 +166,7 @@ export function createUsersAdminService(deps: { db: Kysely<Database>; accounts: 
    * provider holds for it; the database cascades the personal access tokens. Returns how many
    * provider records went.
    */
-  async function remove(login: string, actorId: string): Promise<{ user: AdminUser; providerRecords: number }> {
+  async function remove(login: string, actorId: string | null): Promise<{ user: AdminUser; providerRecords: number }> {
     const row = await byLogin(login);
     notSelf(row, actorId, 'delete');
     const removed = await deps.db.transaction().execute(async (trx) => {

@@ -10,6 +10,7 @@ import { CliError } from './shared.ts';
 import { registerStart } from './start.ts';
 import { registerTokenRevoke } from './token-revoke.ts';
 import { registerUserCreate } from './user-create.ts';
+import { registerUserDelete } from './user-delete.ts';
 import { registerUserList } from './user-list.ts';
 import { registerUserLock } from './user-lock.ts';
 import { registerUserToken } from './user-token.ts';
@@ -44,6 +45,7 @@ export function buildProgram(rt: CommandRuntime): Command {
   registerUserLock(user, rt);
   registerUserUnlock(user, rt);
   registerUserSetPassword(user, rt);
+  registerUserDelete(user, rt);
   registerClientCreate(admin.command('client').description("operators' clients"), rt);
   registerClientsList(program.command('clients').description('all clients'), rt);
 
