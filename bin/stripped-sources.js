@@ -117,8 +117,8 @@ function privateCacheDir() {
  * source is stripped again. A command that finds everything kept never loads the type stripper.
  * Measured, averages of six runs, before -> after: `clients list` on Postgres 1.10 -> 0.78 s to
  * run (1.24 -> 0.91 s of CPU), on PGlite 1.32 -> 1.12-1.24 s (whose WebAssembly is compiled anew
- * each time: Node keeps no compiled WebAssembly), `--help` 0.72 -> 0.58 s; the test suite, which
- * runs hundreds of commands, 814 -> 638 s. Without a usable cache directory, commands run as before.
+ * each time: Node keeps no compiled WebAssembly), `--help` 0.72 -> 0.58 s. The test suite runs
+ * hundreds of commands. Without a usable cache directory, commands run as before.
  */
 export function useCommandCache() {
   const dir = privateCacheDir();
@@ -136,19 +136,20 @@ export function useCommandCache() {
   registerHooks({
     load(url, context, nextLoad) {
       if (!url.endsWith('.ts') || !ROOT_URLS.some((root) => url.startsWith(root))) return nextLoad(url, context);
+      let source;
+      let code;
       try {
-        const source = readFileSync(fileURLToPath(url), 'utf8');
+        source = readFileSync(fileURLToPath(url), 'utf8');
+        const entry = kept.get(url);
         const sum = digest(source);
-        let entry = kept.get(url);
-        if (entry?.digest !== sum) {
-          entry = { digest: sum, code: strip(source) };
-          kept.set(url, entry);
-          added = true;
-        }
-        return { format: 'module', source: entry.code, shortCircuit: true };
+        if (entry?.digest === sum) return { format: 'module', source: entry.code, shortCircuit: true };
+        code = strip(source);
+        kept.set(url, { digest: sum, code });
+        added = true;
       } catch {
         return nextLoad(url, context); // Node says what is wrong with the file, as it would have
       }
+      return { format: 'module', source: code, shortCircuit: true };
     },
   });
   process.once('exit', () => {
