@@ -5,18 +5,16 @@
 // (src/process-tuning.ts): the process it replaces strips every source once and hands them over
 // in a private temporary file; the server loads them from there, through a module hook, and never
 // loads amaro. A source that changed in between (or is not in the file) is loaded as usual.
-// Every other command keeps its stripped sources from one run to the next (useCommandCache).
 // Plain JavaScript: loading this file must not itself need type stripping.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { enableCompileCache, registerHooks, stripTypeScriptTypes } from 'node:module';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { registerHooks, stripTypeScriptTypes } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const STRIPPED_ENV = 'CELLS_AUTH_STRIPPED_SOURCES';
 const ROOTS = ['src', 'migrations'].map((d) => fileURLToPath(new URL(`../${d}/`, import.meta.url)));
-const ROOT_URLS = ROOTS.map((r) => pathToFileURL(r).href);
 
 const digest = (source) => createHash('sha256').update(source).digest('base64');
 
@@ -40,27 +38,21 @@ export function strippedSourcesHandOver() {
   }
 }
 
-/**
- * stripTypeScriptTypes announces itself as experimental once per process: on a command's stderr
- * (one line, the reason of a refusal) or as the server's, it would read as ours.
- */
-function strip(source) {
+function writeStrippedSources() {
+  // stripTypeScriptTypes announces itself as experimental once per process; this process is about
+  // to be replaced, and the warning would read as the server's.
   const emitWarning = process.emitWarning;
   process.emitWarning = () => {};
+  const sources = {};
   try {
-    return stripTypeScriptTypes(source);
+    for (const root of ROOTS) {
+      for (const path of typeScriptFiles(root)) {
+        const source = readFileSync(path, 'utf8');
+        sources[pathToFileURL(path).href] = { digest: digest(source), code: stripTypeScriptTypes(source) };
+      }
+    }
   } finally {
     process.emitWarning = emitWarning;
-  }
-}
-
-function writeStrippedSources() {
-  const sources = {};
-  for (const root of ROOTS) {
-    for (const path of typeScriptFiles(root)) {
-      const source = readFileSync(path, 'utf8');
-      sources[pathToFileURL(path).href] = { digest: digest(source), code: strip(source) };
-    }
   }
   // mkdtemp: a new directory only this user can enter, so no one else can put code there.
   const dir = mkdtempSync(join(tmpdir(), 'cells-auth-'));
@@ -91,78 +83,5 @@ export function useStrippedSources() {
       if (digest(source) !== entry.digest) return nextLoad(url, context);
       return { format: 'module', source: entry.code, shortCircuit: true };
     },
-  });
-}
-
-/**
- * A directory of this user's own for caches, made if need be: the code kept there is run, so not one
- * that anyone else can write to. Undefined when there is none (no home, a read-only one).
- */
-function privateCacheDir() {
-  try {
-    const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'cells-auth');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = statSync(dir);
-    return st.uid === process.getuid?.() && (st.mode & 0o022) === 0 ? dir : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * For every command but `start`: each lives a second or two, and scripts (and the test suite) run
- * many, each stripping the same sources and compiling the same modules again. Both are kept in the
- * user's cache directory (~/.cache/cells-auth): V8's compiled code by Node's own compile cache, and
- * our sources' stripped text (which Node 22 does not cache) by their content digest, so a changed
- * source is stripped again. A command that finds everything kept never loads the type stripper.
- * Measured, averages of six runs, before -> after: `clients list` on Postgres 1.10 -> 0.78 s to
- * run (1.24 -> 0.91 s of CPU), on PGlite 1.32 -> 1.12-1.24 s (whose WebAssembly is compiled anew
- * each time: Node keeps no compiled WebAssembly), `--help` 0.72 -> 0.58 s. The test suite runs
- * hundreds of commands. Without a usable cache directory, commands run as before.
- */
-export function useCommandCache() {
-  const dir = privateCacheDir();
-  if (!dir) return;
-  enableCompileCache(join(dir, 'v8'));
-  // One file per checkout (a developer may have several), named by where its sources are.
-  const file = join(dir, `stripped-${digest(ROOT_URLS[0]).replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}.json`);
-  let kept;
-  try {
-    kept = new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8'))));
-  } catch {
-    kept = new Map();
-  }
-  let added = false;
-  registerHooks({
-    load(url, context, nextLoad) {
-      if (!url.endsWith('.ts') || !ROOT_URLS.some((root) => url.startsWith(root))) return nextLoad(url, context);
-      let source;
-      let code;
-      try {
-        source = readFileSync(fileURLToPath(url), 'utf8');
-        const entry = kept.get(url);
-        const sum = digest(source);
-        if (entry?.digest === sum) return { format: 'module', source: entry.code, shortCircuit: true };
-        code = strip(source);
-        kept.set(url, { digest: sum, code });
-        added = true;
-      } catch {
-        return nextLoad(url, context); // Node says what is wrong with the file, as it would have
-      }
-      return { format: 'module', source: code, shortCircuit: true };
-    },
-  });
-  process.once('exit', () => {
-    if (!added) return;
-    // Written whole and renamed into place: commands running side by side never read half a file.
-    // Sources that are gone are dropped, so the file does not only grow.
-    try {
-      const tmp = `${file}.${process.pid}`;
-      const live = [...kept].filter(([url]) => existsSync(fileURLToPath(url)));
-      writeFileSync(tmp, JSON.stringify(Object.fromEntries(live)), { mode: 0o600 });
-      renameSync(tmp, file);
-    } catch {
-      // a cache: the next command strips again
-    }
   });
 }
