@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `cells-auth` executable. Node 22.18+ runs the TypeScript sources directly (type stripping).
 import { setFlagsFromString } from 'node:v8';
+import { commandName } from './command-name.js';
 import { strippedSourcesHandOver, useStrippedSources } from './stripped-sources.js';
 
 // Every command but `start` lives for a second or two. Its WebAssembly (PGlite's Postgres, Node's
@@ -8,11 +9,14 @@ import { strippedSourcesHandOver, useStrippedSources } from './stripped-sources.
 // threads took a third of such a command's CPU (`clients list` on PGlite: 2.9 -> 1.9 s of CPU,
 // 2.1 -> 1.7 s to run) and pays off only in a process that runs for minutes. The server keeps V8's
 // default tiering. Set before any module is compiled.
-if (!process.argv.slice(2).includes('start')) setFlagsFromString('--liftoff-only');
+const serving = commandName(process.argv.slice(2)) === 'start';
+if (!serving) setFlagsFromString('--liftoff-only');
 
 // Before anything else is loaded: the server process loads its sources already stripped, and
 // `start` may re-execute itself with server settings (handing them the stripped sources).
 useStrippedSources();
-const { tuneServerProcess } = await import('../src/process-tuning.ts');
-tuneServerProcess(strippedSourcesHandOver);
+if (serving) {
+  const { tuneServerProcess } = await import('../src/process-tuning.ts');
+  tuneServerProcess(strippedSourcesHandOver);
+}
 await import('../src/cli/main.ts');

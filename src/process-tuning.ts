@@ -32,12 +32,13 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-si
 export const SERVER_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
 /**
- * For `start` on Linux: replaces this process with a tuned one and does not return. `handOver`
+ * For `start` on Linux (bin/cells-auth.js calls it for that command only): replaces this process
+ * with a tuned one and does not return. `handOver`
  * gives more environment for the new process, asked only when there will be one.
  */
 export function tuneServerProcess(handOver: () => Record<string, string> = () => ({})): void {
   const { argv, env } = process;
-  if (!argv.includes('start') || env[MARK] || process.platform !== 'linux' || typeof process.execve !== 'function') return;
+  if (env[MARK] || process.platform !== 'linux' || typeof process.execve !== 'function') return;
   const own = `${env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
   // An operator's flag wins, its `--no-` form included.
   const flags = SERVER_NODE_FLAGS.filter((f) => {

@@ -23,6 +23,6 @@ async function runOnServer(held: RunOnServer): Promise<number> {
 }
 
 const code = await run(process.argv, rt, { runOnServer });
-// `start` keeps running; every other command ends here.
-if (code !== 0 || !process.argv.includes('start')) process.exitCode = code;
+// `start` keeps running (its code is 0 once it serves); every other command ends here.
+process.exitCode = code;
 if (code !== 0) process.exit(code);
