@@ -91,10 +91,10 @@ if (input) {
     const file = at(`./results/${name}`);
     if (!existsSync(file)) continue;
     const run = readRun(file);
-    const [svg, json] = run.meta.quick ? ['../docs/bench.svg', '../docs/bench-quick.json'] : ['../docs/bench-full.svg', '../docs/bench-full.json'];
-    writeFileSync(at(svg), chart(run));
-    copyFileSync(file, at(json));
-    process.stdout.write(`${run.meta.quick ? 'quick' : 'full'} run of ${String(run.meta.at)} (bench/results/${name}): wrote docs/${svg.slice(8)} and docs/${json.slice(8)}\n`);
+    const [svg, json] = run.meta.quick ? ['bench.svg', 'bench-quick.json'] : ['bench-full.svg', 'bench-full.json'];
+    writeFileSync(at(`../docs/${svg}`), chart(run));
+    copyFileSync(file, at(`../docs/${json}`));
+    process.stdout.write(`${run.meta.quick ? 'quick' : 'full'} run of ${String(run.meta.at)} (bench/results/${name}): wrote docs/${svg} and docs/${json}\n`);
     published++;
   }
   if (published === 0) {

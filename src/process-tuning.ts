@@ -33,8 +33,8 @@ export const SERVER_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2'
 
 /**
  * For `start` on Linux (bin/cells-auth.js calls it for that command only): replaces this process
- * with a tuned one and does not return. `handOver`
- * gives more environment for the new process, asked only when there will be one.
+ * with a tuned one and does not return. `handOver` gives more environment for the new process,
+ * asked only when there will be one.
  */
 export function tuneServerProcess(handOver: () => Record<string, string> = () => ({})): void {
   const { argv, env } = process;
