@@ -44,17 +44,26 @@ export interface PatChange {
   user: string | null;
 }
 
-/** What is kept of a token: the answer (its strings shared where they can be), when, and whether used since. */
-interface Kept extends VerifiedRow {
-  at: number;
-  used: boolean;
-  /** Its place on the clock (see evictSlot). */
-  slot: number;
-}
+/** What a check reads of a kept token: a copy of its own, whole across an await whatever the cache does meanwhile. */
+export type KeptRow = Omit<VerifiedRow, 'digest'>;
 
 type Owner = Pick<VerifiedRow, 'user_id' | 'login' | 'roles'>;
 
 const NO_GRANTS: VerifiedRow['grants'] = Object.freeze([]) as unknown as VerifiedRow['grants'];
+
+// A kept token's numbers, STRIDE to a slot in one Float64Array; a null is NaN.
+const CREATED = 0;
+const EXPIRES = 1;
+const WINDOW = 2;
+const EXPIRY = 3;
+const LAST_USED = 4;
+/** When it was kept (monotonic). */
+const KEPT_AT = 5;
+const STRIDE = 6;
+/** The columns start this big and double as they fill, up to the bound: an idle server holds little. */
+const FIRST_CAPACITY = 1024;
+
+const orNull = (n: number) => (Number.isNaN(n) ? null : n);
 
 export interface ChangeFeed {
   /**
@@ -74,12 +83,14 @@ export interface PatCacheStats {
 }
 
 export interface PatCache {
-  /** The kept answer for a digest, if there is one and the feed is fresh. */
-  get(digest: string): VerifiedRow | undefined;
+  /** A copy of the kept answer for a key (patKey), if there is one and the feed is fresh. */
+  get(key: string): KeptRow | undefined;
   /** Taken before a lookup; `set` keeps its answer only if no change arrived meanwhile. */
   ticket(): number;
-  /** Keeps the row (unless a change arrived since the ticket); returns what is kept, or the row itself. */
-  set(digest: string, row: VerifiedRow, ticket: number): VerifiedRow;
+  /** Keeps the row under the key, unless a change arrived since the ticket. */
+  set(key: string, row: KeptRow, ticket: number): void;
+  /** A use about to be written, noted on the kept token (if still kept) for the checks after it. */
+  noteUse(key: string, at: number, from: string | null): void;
   start(): void;
   stop(): void;
   /** Reads the feed once now (tests, and start). */
@@ -97,12 +108,26 @@ export function createPatCache(deps: {
 }): PatCache {
   const now = deps.now ?? (() => performance.now());
   const pollMs = deps.pollMs ?? POLL_MS;
-  const entries = new Map<string, Kept>();
-  // The clock: every kept entry has a slot, the hand goes round them to find one to evict. An array
-  // of its own, not the map's insertion order: taking entries off the front of a Map leaves holes
-  // that every later walk from the front steps over until the table is rebuilt, and with more
-  // tokens than room (the full bench: 100,000 for 50,000) that walk cost more than the reads saved.
-  const slots: (Kept | undefined)[] = [];
+  // Kept as columns indexed by slot, not as an object per token: 100,000 tokens with the bench's
+  // mix of owners and node grants take about 300 bytes each of heap and array buffers this way,
+  // where an object each (with its label, which no check reads) took 510. The key is the digest in
+  // binary (patKey); the numbers share one Float64Array.
+  const index = new Map<string, number>();
+  /** Each slot's key; undefined for a free slot. */
+  const keys: (string | undefined)[] = [];
+  const ids: (string | undefined)[] = [];
+  const ownerOf: (Owner | undefined)[] = [];
+  const grantsOf: (VerifiedRow['grants'] | undefined)[] = [];
+  const fromOf: (string | null | undefined)[] = [];
+  let numbers = new Float64Array(0);
+  /** Used since the hand last passed (see takeSlot). */
+  let used = new Uint8Array(0);
+  /** Slots handed out so far (free or not); never more than the bound. */
+  let count = 0;
+  // The clock: the hand goes round the slots to find one to evict. Not the map's insertion order:
+  // taking entries off the front of a Map leaves holes that every later walk from the front steps
+  // over until the table is rebuilt, and with more tokens than room (the full bench: 100,000 for
+  // 50,000) that walk cost more than the reads saved.
   const freeSlots: number[] = [];
   let hand = 0;
   // One copy of an owner's id, login and roles for all of their kept tokens (a sync client, a
@@ -133,27 +158,32 @@ export function createPatCache(deps: {
       if (c.token) tokens.add(c.token);
       if (c.user) users.add(c.user);
     }
-    for (const [digest, e] of entries) if (tokens.has(e.id) || users.has(e.user_id)) drop(digest);
+    for (let slot = 0; slot < count; slot++) {
+      const key = keys[slot];
+      if (key !== undefined && (tokens.has(ids[slot]!) || users.has(ownerOf[slot]!.user_id))) drop(key);
+    }
     for (const user of users) owners.delete(user);
   }
 
   function clear(): void {
-    entries.clear();
+    index.clear();
     owners.clear();
-    slots.length = 0;
+    for (const column of [keys, ids, ownerOf, grantsOf, fromOf]) column.length = 0;
+    used.fill(0);
+    count = 0;
     freeSlots.length = 0;
     hand = 0;
   }
 
-  function drop(digest: string): void {
-    const e = entries.get(digest);
-    if (!e) return;
-    entries.delete(digest);
-    slots[e.slot] = undefined;
-    freeSlots.push(e.slot);
+  function drop(key: string): void {
+    const slot = index.get(key);
+    if (slot === undefined) return;
+    index.delete(key);
+    for (const column of [keys, ids, ownerOf, grantsOf, fromOf]) column[slot] = undefined;
+    freeSlots.push(slot);
   }
 
-  function owner(row: VerifiedRow): Owner {
+  function owner(row: KeptRow): Owner {
     const known = owners.get(row.user_id);
     if (known && known.login === row.login && known.roles.length === row.roles.length && known.roles.every((r, i) => r === row.roles[i])) return known;
     if (owners.size >= deps.size) owners.clear();
@@ -170,19 +200,49 @@ export function createPatCache(deps: {
   function takeSlot(): number {
     const free = freeSlots.pop();
     if (free !== undefined) return free;
-    if (slots.length < deps.size) return slots.length;
+    if (count < deps.size) {
+      if (count === used.length) grow();
+      return count++;
+    }
     for (;;) {
       const slot = hand;
-      hand = (hand + 1) % slots.length;
-      const e = slots[slot];
-      if (!e) return slot; // (never: a freed slot is taken from freeSlots first)
-      if (e.used) {
-        e.used = false;
+      hand = (hand + 1) % count;
+      if (used[slot]) {
+        used[slot] = 0;
         continue;
       }
-      entries.delete(e.digest);
+      // (Never a free slot: those are taken from freeSlots first.)
+      index.delete(keys[slot]!);
       return slot;
     }
+  }
+
+  function grow(): void {
+    const capacity = Math.min(deps.size, Math.max(FIRST_CAPACITY, used.length * 2));
+    const moreNumbers = new Float64Array(capacity * STRIDE);
+    moreNumbers.set(numbers);
+    numbers = moreNumbers;
+    const moreUsed = new Uint8Array(capacity);
+    moreUsed.set(used);
+    used = moreUsed;
+  }
+
+  function read(slot: number): KeptRow {
+    const o = ownerOf[slot]!;
+    const at = slot * STRIDE;
+    return {
+      id: ids[slot]!,
+      user_id: o.user_id,
+      login: o.login,
+      roles: o.roles,
+      created_ms: numbers[at + CREATED]!,
+      expires_ms: orNull(numbers[at + EXPIRES]!),
+      window_seconds: orNull(numbers[at + WINDOW]!),
+      current_expiry_ms: numbers[at + EXPIRY]!,
+      last_used_ms: orNull(numbers[at + LAST_USED]!),
+      last_used_from: fromOf[slot]!,
+      grants: grantsOf[slot]!,
+    };
   }
 
   async function readOnce(): Promise<void> {
@@ -230,43 +290,44 @@ export function createPatCache(deps: {
   }
 
   return {
-    get(digest) {
-      const e = fresh() ? entries.get(digest) : undefined;
-      if (!e || now() - e.at > MAX_AGE_MS) {
+    get(key) {
+      const slot = fresh() ? index.get(key) : undefined;
+      if (slot === undefined || now() - numbers[slot * STRIDE + KEPT_AT]! > MAX_AGE_MS) {
         misses++;
         return undefined;
       }
       hits++;
       // Marked, not moved: moving it (delete and set) on every check churns the map's table.
-      e.used = true;
-      return e;
+      used[slot] = 1;
+      return read(slot);
     },
     ticket: () => generation,
-    set(digest, row, ticket) {
-      if (!running || ticket !== generation) return row;
-      drop(digest);
-      const o = owner(row);
-      const kept: Kept = {
-        digest,
-        id: row.id,
-        user_id: o.user_id,
-        login: o.login,
-        roles: o.roles,
-        label: row.label,
-        created_ms: row.created_ms,
-        expires_ms: row.expires_ms,
-        window_seconds: row.window_seconds,
-        current_expiry_ms: row.current_expiry_ms,
-        last_used_ms: row.last_used_ms,
-        last_used_from: row.last_used_from,
-        grants: row.grants.length === 0 ? NO_GRANTS : row.grants,
-        at: now(),
-        used: false,
-        slot: takeSlot(),
-      };
-      slots[kept.slot] = kept;
-      entries.set(digest, kept);
-      return kept;
+    set(key, row, ticket) {
+      if (!running || ticket !== generation) return;
+      let slot = index.get(key);
+      if (slot === undefined) {
+        slot = takeSlot();
+        index.set(key, slot);
+        keys[slot] = key;
+      }
+      ids[slot] = row.id;
+      ownerOf[slot] = owner(row);
+      grantsOf[slot] = row.grants.length === 0 ? NO_GRANTS : row.grants;
+      fromOf[slot] = row.last_used_from;
+      const at = slot * STRIDE;
+      numbers[at + CREATED] = row.created_ms;
+      numbers[at + EXPIRES] = row.expires_ms ?? NaN;
+      numbers[at + WINDOW] = row.window_seconds ?? NaN;
+      numbers[at + EXPIRY] = row.current_expiry_ms;
+      numbers[at + LAST_USED] = row.last_used_ms ?? NaN;
+      numbers[at + KEPT_AT] = now();
+      used[slot] = 0;
+    },
+    noteUse(key, at, from) {
+      const slot = index.get(key);
+      if (slot === undefined) return;
+      numbers[slot * STRIDE + LAST_USED] = at;
+      if (from !== null) fromOf[slot] = from;
     },
     start() {
       if (running || deps.size <= 0) return;
@@ -279,6 +340,6 @@ export function createPatCache(deps: {
       timer = undefined;
     },
     poll,
-    stats: () => ({ size: entries.size, hits, misses, fresh: fresh() }),
+    stats: () => ({ size: index.size, hits, misses, fresh: fresh() }),
   };
 }

@@ -39,7 +39,6 @@ export interface VerifiedRow {
   digest: string;
   id: string;
   user_id: string;
-  label: string;
   created_ms: number;
   expires_ms: number | null;
   window_seconds: number | null;
@@ -94,7 +93,7 @@ export function createPatQueries(db: Kysely<Database>) {
      */
     lookup: (digests: string[]) =>
       raw(sql<VerifiedRow>`
-        select p.digest, p.id, p.user_id, p.label, ${epochMs(sql.ref('p.created_at'))} as created_ms, ${epochMs(sql.ref('p.expires_at'))} as expires_ms,
+        select p.digest, p.id, p.user_id, ${epochMs(sql.ref('p.created_at'))} as created_ms, ${epochMs(sql.ref('p.expires_at'))} as expires_ms,
           p.window_seconds, ${epochMs(expiryInForce)} as current_expiry_ms, ${epochMs(sql.ref('x.last_used_at'))} as last_used_ms,
           x.last_used_from, u.login, u.roles, ${grantsOf('p.id')} as grants
         from personal_access_tokens p

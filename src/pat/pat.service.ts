@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import { ForbiddenError, UnavailableError } from '../errors/app-error.ts';
 import type { Clock } from '../util/clock.ts';
 import { createCoalescer } from '../util/coalesce.ts';
-import { createPatCache, SETTLE_MS } from './pat-cache.ts';
+import { createPatCache, SETTLE_MS, type KeptRow } from './pat-cache.ts';
 import { createPatUsage, FIXED_USE_EVERY_MS } from './pat-usage.ts';
-import type { PatRepository, PatRowWithGrants, VerifiedRow } from './pat.repository.ts';
+import type { PatRepository, PatRowWithGrants } from './pat.repository.ts';
 import { formatScope, type NodeGrant } from './scopes.ts';
-import { generatePat, isWellFormedPat, patDigest } from './token-format.ts';
+import { digestOfKey, generatePat, isWellFormedPat, patDigest, patKey } from './token-format.ts';
 import type { TokenRequest } from './token-request.ts';
 
 /** A token as listed: never the secret. */
@@ -36,7 +36,6 @@ export interface VerifiedPat {
   userId: string;
   login: string;
   roles: string[];
-  label: string;
   grants: NodeGrant[];
   createdAt: Date;
   /** The expiry after this use. */
@@ -60,7 +59,7 @@ export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A sliding token's every use; a fixed one's when its written use is a minute old or from elsewhere (pat-usage.ts). */
-const useToWrite = (row: VerifiedRow, now: number, address: string | null) =>
+const useToWrite = (row: KeptRow, now: number, address: string | null) =>
   row.window_seconds !== null ||
   row.last_used_ms === null ||
   now - row.last_used_ms >= FIXED_USE_EVERY_MS ||
@@ -87,7 +86,7 @@ export function createPatService(deps: {
   });
   const lookups = createCoalescer({ fetch: repo.lookup });
   /** Good until the later of the stored expiry and the one this instance's unwritten uses moved it to. */
-  const expiryOf = (r: VerifiedRow) => Math.max(r.current_expiry_ms, usage.expiryOf(r.id) ?? 0);
+  const expiryOf = (r: KeptRow) => Math.max(r.current_expiry_ms, usage.expiryOf(r.id) ?? 0);
 
   function toView(row: PatRowWithGrants, now: number): PatView {
     return {
@@ -161,29 +160,27 @@ export function createPatService(deps: {
   async function verify(token: string, address: string | null = null): Promise<VerifiedPat | undefined> {
     if (!isWellFormedPat(token)) return undefined;
     const now = clock.now();
-    const digest = patDigest(token);
-    let row = cache.get(digest);
+    const key = patKey(token);
+    let row = cache.get(key);
     // A kept expiry that has passed is read again: another instance may have moved it.
     if (!row || now >= expiryOf(row)) {
       const ticket = cache.ticket();
       try {
-        row = await lookups.load(digest);
+        row = await lookups.load(digestOfKey(key));
       } catch (err) {
         log.error({ err }, 'personal access token lookup failed');
         throw new UnavailableError();
       }
       if (!row) return undefined;
-      // From here on the kept copy is the one to read and to note uses on.
-      row = cache.set(digest, row, ticket);
+      cache.set(key, row, ticket);
     }
     const expiry = expiryOf(row);
     if (now >= expiry) return undefined;
     const hard = row.expires_ms ?? Infinity;
     const next = row.window_seconds === null ? expiry : Math.max(expiry, Math.min(now + row.window_seconds * 1000, hard));
     if (useToWrite(row, now, address)) {
-      // Noted on the row (a kept one), so that the next checks know what is being written.
-      row.last_used_ms = now;
-      if (address !== null) row.last_used_from = address;
+      // Noted on the kept token, so that the next checks know what is being written.
+      cache.noteUse(key, now, address);
       // Only a slide is the use's to tell: a fixed expiry is the row's (which an operator may shorten).
       // A kept answer is not moved: when its read expiry passes, the row is read again.
       const waiting = usage.record(row.id, { at: now, from: address, expiry: row.window_seconds === null ? 0 : next });
@@ -194,7 +191,6 @@ export function createPatService(deps: {
       userId: row.user_id,
       login: row.login,
       roles: row.roles,
-      label: row.label,
       grants: row.grants,
       createdAt: new Date(row.created_ms),
       expiresAt: new Date(next),

@@ -10,7 +10,6 @@ const row = (id: string, user = 'u1'): VerifiedRow => ({
   digest: `d-${id}`,
   id,
   user_id: user,
-  label: '',
   created_ms: 0,
   expires_ms: null,
   window_seconds: 600,
@@ -186,4 +185,57 @@ t.test('a cache of size 0 keeps nothing and never reads the feed', async (t) => 
   t.same(s.reads, []);
   s.keep('a');
   t.equal(s.cache.get('d-a'), undefined);
+});
+
+t.test('a kept token reads back as it was kept, nulls and all, as a copy of its own', async (t) => {
+  const s = setup(10);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  const fixed: VerifiedRow = {
+    ...row('f', 'u9'),
+    created_ms: 1_700_000_000_123,
+    expires_ms: 1_800_000_000_456,
+    window_seconds: null,
+    current_expiry_ms: 1_800_000_000_456,
+    last_used_ms: 1_750_000_000_789,
+    last_used_from: '192.0.2.7',
+    roles: ['admin', 'user'],
+    grants: [{ node: '7f3c9a52-0000-4000-8000-000000000001', perm: 'rw' }],
+  };
+  s.cache.set('d-f', fixed, s.cache.ticket());
+  s.keep('s', 'u9');
+  const { digest: _digest, ...expected } = fixed;
+  t.same(s.cache.get('d-f'), expected, 'every field, a hard expiry and a last use included');
+  const { digest: _d, ...sliding } = row('s', 'u9');
+  t.same(s.cache.get('d-s'), sliding, 'no hard expiry, never used: nulls');
+
+  const copy = s.cache.get('d-f')!;
+  copy.last_used_ms = 0;
+  copy.last_used_from = 'elsewhere';
+  t.equal(s.cache.get('d-f')!.last_used_ms, fixed.last_used_ms, 'changing what a check read changes nothing kept');
+
+  s.cache.noteUse('d-f', 1_760_000_000_000, null);
+  t.same([s.cache.get('d-f')!.last_used_ms, s.cache.get('d-f')!.last_used_from], [1_760_000_000_000, '192.0.2.7'], 'a use from an unknown address keeps the known one');
+  s.cache.noteUse('d-f', 1_760_000_000_001, '198.51.100.1');
+  t.equal(s.cache.get('d-f')!.last_used_from, '198.51.100.1', 'a use from an address notes it');
+  s.cache.noteUse('d-gone', 1, 'x');
+  t.equal(s.cache.stats().size, 2, 'a use of a token not kept keeps nothing');
+
+  s.cache.set('d-f', { ...fixed, current_expiry_ms: 1_790_000_000_000 }, s.cache.ticket());
+  t.equal(s.cache.get('d-f')!.current_expiry_ms, 1_790_000_000_000, 'kept again: the newer read replaces the older, in place');
+  t.equal(s.cache.stats().size, 2);
+});
+
+t.test('many tokens: the columns grow as they fill, every token reads back its own', async (t) => {
+  const s = setup(5000);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  const ids = Array.from({ length: 4500 }, (_, i) => `t${i}`);
+  for (const [i, id] of ids.entries()) s.cache.set(`d-${id}`, { ...row(id, `u${i % 7}`), created_ms: i, last_used_ms: i % 3 ? null : i * 2 }, s.cache.ticket());
+  const wrong = ids.filter((id, i) => {
+    const r = s.cache.get(`d-${id}`);
+    return !r || r.id !== id || r.user_id !== `u${i % 7}` || r.created_ms !== i || r.last_used_ms !== (i % 3 ? null : i * 2);
+  });
+  t.same(wrong, [], 'past several doublings of the columns');
+  t.equal(s.cache.stats().size, 4500);
 });
