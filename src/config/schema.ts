@@ -112,9 +112,9 @@ export const configSchema = z.strictObject({
   // Verified PATs kept in memory per instance (src/pat/pat-cache.ts), at most this many; 0 keeps none.
   pat: z
     .strictObject({
-      cacheSize: z.number().int().min(0).max(10_000_000).default(50_000),
+      cacheSize: z.number().int().min(0).max(10_000_000).default(100_000),
     })
-    .default({ cacheSize: 50_000 }),
+    .default({ cacheSize: 100_000 }),
   // Operator's clients file (JSON or YAML; our shape or Cells' `staticClients`).
   clientsFile: z.string().min(1).optional(),
   adminPassword: z.string().min(8, 'must be at least 8 characters').optional(),

@@ -126,8 +126,8 @@ export function createPatCache(deps: {
   let count = 0;
   // The clock: the hand goes round the slots to find one to evict. Not the map's insertion order:
   // taking entries off the front of a Map leaves holes that every later walk from the front steps
-  // over until the table is rebuilt, and with more tokens than room (the full bench: 100,000 for
-  // 50,000) that walk cost more than the reads saved.
+  // over until the table is rebuilt, and with more tokens than room (measured: 100,000 tokens for
+  // 50,000 places) that walk cost more than the reads saved.
   const freeSlots: number[] = [];
   let hand = 0;
   // One copy of an owner's id, login and roles for all of their kept tokens (a sync client, a
