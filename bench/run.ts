@@ -75,7 +75,9 @@ async function main(): Promise<void> {
   process.stdout.write(`BENCH ${json}\n`);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}latest${quick ? '-quick' : ''}.json`, `${json}\n`);
+  // A subset (`--only`) is not a run to publish: it goes beside the latest whole runs, not over them
+  // (`npm run bench:chart` publishes latest.json and latest-quick.json).
+  writeFileSync(`${dir}latest${quick ? '-quick' : ''}${only ? '-partial' : ''}.json`, `${json}\n`);
   log(`${stamp()} done`);
 }
 
