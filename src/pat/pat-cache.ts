@@ -16,7 +16,7 @@ import type { VerifiedRow } from './pat.repository.ts';
 // - A lookup that was under way while a change arrived is not kept: it may have read the row before
 //   the change, after the feed already dropped that row's entry.
 // - Not kept at all: unknown tokens (anyone can send many; each is a read, as before).
-// - Bounded: `size` entries, about the least recently used go first; each is read again after MAX_AGE_MS (5 min).
+// - Bounded: `size` entries, about the least recently used go first; each is read again within MAX_AGE_MS (5 min).
 // - Sliding expiries need no feed: they only move forward, and a kept expiry that has passed sends
 //   the check to the database (another instance may have moved it).
 
@@ -25,9 +25,12 @@ export const FRESH_MS = 300;
 /** A change made through cells-auth answers after this: every instance has seen it, or trusts no kept answer. */
 export const SETTLE_MS = FRESH_MS + 50;
 /**
- * Even with no change seen, an answer is read again after this long. Not for correctness (the feed
+ * Even with no change seen, an answer is read again within this long. Not for correctness (the feed
  * is that): a bound on what a feed that silently missed something could cost. Each re-read is a miss,
- * so not much shorter: a proxy's 100,000 tokens would cost 1,700 reads a second at one minute.
+ * so not much shorter: a proxy's 100,000 tokens would cost 1,700 reads a second at one minute. Each
+ * entry's own age is drawn between half of it and all of it, so that tokens kept together (a
+ * restart's warm-up, when every client comes back at once) are not all read again in the same
+ * second, five minutes later and every five minutes after that.
  */
 const MAX_AGE_MS = 5 * 60_000;
 /** More new changes than this in one read (a purge): everything is forgotten instead of searched. */
@@ -57,8 +60,8 @@ const EXPIRES = 1;
 const WINDOW = 2;
 const EXPIRY = 3;
 const LAST_USED = 4;
-/** When it was kept (monotonic). */
-const KEPT_AT = 5;
+/** When it is to be read again (monotonic; see MAX_AGE_MS). */
+const READ_AGAIN_AT = 5;
 const STRIDE = 6;
 /** The columns start this big and double as they fill, up to the bound: an idle server holds little. */
 const FIRST_CAPACITY = 1024;
@@ -292,7 +295,7 @@ export function createPatCache(deps: {
   return {
     get(key) {
       const slot = fresh() ? index.get(key) : undefined;
-      if (slot === undefined || now() - numbers[slot * STRIDE + KEPT_AT]! > MAX_AGE_MS) {
+      if (slot === undefined || now() > numbers[slot * STRIDE + READ_AGAIN_AT]!) {
         misses++;
         return undefined;
       }
@@ -320,7 +323,7 @@ export function createPatCache(deps: {
       numbers[at + WINDOW] = row.window_seconds ?? NaN;
       numbers[at + EXPIRY] = row.current_expiry_ms;
       numbers[at + LAST_USED] = row.last_used_ms ?? NaN;
-      numbers[at + KEPT_AT] = now();
+      numbers[at + READ_AGAIN_AT] = now() + MAX_AGE_MS * (0.5 + Math.random() / 2);
       used[slot] = 0;
     },
     noteUse(key, at, from) {

@@ -239,3 +239,26 @@ t.test('many tokens: the columns grow as they fill, every token reads back its o
   t.same(wrong, [], 'past several doublings of the columns');
   t.equal(s.cache.stats().size, 4500);
 });
+
+t.test('tokens kept together are read again spread over the second half of five minutes, not at once', async (t) => {
+  const s = setup(1000);
+  t.teardown(() => s.cache.stop());
+  await s.cache.poll();
+  const ids = Array.from({ length: 1000 }, (_, i) => `t${i}`);
+  for (const id of ids) s.keep(id);
+  let elapsed = 0;
+  const at = async (ms: number) => {
+    for (; elapsed + 200 <= ms; elapsed += 200) {
+      s.tick(200);
+      await s.cache.poll(); // the feed stays fresh meanwhile
+    }
+  };
+  const answered = () => ids.filter((id) => s.cache.get(`d-${id}`)).length;
+  await at(150_000 - 200);
+  t.equal(answered(), 1000, 'all still answered just before two and a half minutes');
+  await at(225_000);
+  const half = answered();
+  t.ok(half > 300 && half < 700, `about half answered at three and three quarter minutes (${half})`);
+  await at(300_200);
+  t.equal(answered(), 0, 'none past five minutes');
+});
