@@ -122,6 +122,8 @@ export function createPatCache(deps: {
   const ownerOf: (Owner | undefined)[] = [];
   const grantsOf: (VerifiedRow['grants'] | undefined)[] = [];
   const fromOf: (string | null | undefined)[] = [];
+  /** The columns of references, emptied together. */
+  const columns = [keys, ids, ownerOf, grantsOf, fromOf];
   let numbers = new Float64Array(0);
   /** Used since the hand last passed (see takeSlot). */
   let used = new Uint8Array(0);
@@ -163,7 +165,7 @@ export function createPatCache(deps: {
     }
     for (let slot = 0; slot < count; slot++) {
       const key = keys[slot];
-      if (key !== undefined && (tokens.has(ids[slot]!) || users.has(ownerOf[slot]!.user_id))) drop(key);
+      if (key !== undefined && (tokens.has(ids[slot]!) || users.has(ownerOf[slot]!.user_id))) drop(slot);
     }
     for (const user of users) owners.delete(user);
   }
@@ -171,18 +173,15 @@ export function createPatCache(deps: {
   function clear(): void {
     index.clear();
     owners.clear();
-    for (const column of [keys, ids, ownerOf, grantsOf, fromOf]) column.length = 0;
-    used.fill(0);
+    for (const column of columns) column.length = 0;
     count = 0;
     freeSlots.length = 0;
     hand = 0;
   }
 
-  function drop(key: string): void {
-    const slot = index.get(key);
-    if (slot === undefined) return;
-    index.delete(key);
-    for (const column of [keys, ids, ownerOf, grantsOf, fromOf]) column[slot] = undefined;
+  function drop(slot: number): void {
+    index.delete(keys[slot]!);
+    for (const column of columns) column[slot] = undefined;
     freeSlots.push(slot);
   }
 

@@ -54,8 +54,9 @@ export interface PendingUse {
   expiry: number;
 }
 
+/** Writes uses, each token's latest: [token id, use]. */
 export interface UseWriter {
-  (uses: Map<string, PendingUse>): Promise<void>;
+  (uses: [string, PendingUse][]): Promise<void>;
 }
 
 export function createPatUsage(deps: { write: UseWriter; log: Logger; flushAfterMs?: number }) {
@@ -91,7 +92,7 @@ export function createPatUsage(deps: { write: UseWriter; log: Logger; flushAfter
       const uses = [...batch];
       let written = 0;
       try {
-        for (; written < uses.length; written += WRITE_CHUNK) await deps.write(new Map(uses.slice(written, written + WRITE_CHUNK)));
+        for (; written < uses.length; written += WRITE_CHUNK) await deps.write(uses.slice(written, written + WRITE_CHUNK));
       } catch (err) {
         // What was not written is kept for the next write (the database may be back by then); newer uses merge in.
         deps.log.warn({ err, uses: uses.length - written }, 'could not record personal access token uses; will retry');

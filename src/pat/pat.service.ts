@@ -82,7 +82,7 @@ export function createPatService(deps: {
   const usage = createPatUsage({
     log,
     flushAfterMs: deps.flushAfterMs,
-    write: (uses) => repo.recordUses([...uses].map(([id, u]) => ({ id, atMs: u.at, from: u.from, slidToMs: u.expiry > 0 ? u.expiry : null }))),
+    write: (uses) => repo.recordUses(uses.map(([id, u]) => ({ id, atMs: u.at, from: u.from, slidToMs: u.expiry > 0 ? u.expiry : null }))),
   });
   const lookups = createCoalescer({ fetch: repo.lookup });
   /** Good until the later of the stored expiry and the one this instance's unwritten uses moved it to. */
