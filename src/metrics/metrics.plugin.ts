@@ -35,8 +35,7 @@ async function metricsPlugin(app: FastifyInstance, opts: { metrics: Metrics }): 
     const url = (request.raw as { originalUrl?: string }).originalUrl ?? request.url;
     const q = url.indexOf('?');
     const route = routeLabel(request, q < 0 ? url : url.slice(0, q));
-    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    metrics.http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { PatCacheStats } from '../pat/pat-cache.ts';
+import { createHttpStats } from './http-stats.ts';
 
 export interface PoolStats {
   total: number;
@@ -12,19 +13,7 @@ export function createMetrics(deps: { poolStats: () => PoolStats; patCache?: () 
   const registry = new Registry();
   if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'cells_auth_' });
 
-  const httpRequests = new Counter({
-    name: 'cells_auth_http_requests_total',
-    help: 'HTTP requests by route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
-  const httpDuration = new Histogram({
-    name: 'cells_auth_http_request_duration_seconds',
-    help: 'HTTP request latency by route',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  const http = createHttpStats(registry);
   const tokensIssued = new Counter({
     name: 'cells_auth_tokens_issued_total',
     help: 'Token endpoint successes by grant type',
@@ -88,7 +77,7 @@ export function createMetrics(deps: { poolStats: () => PoolStats; patCache?: () 
     });
   }
 
-  return { registry, httpRequests, httpDuration, tokensIssued, patVerifications, loginFailures };
+  return { registry, http, tokensIssued, patVerifications, loginFailures };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
