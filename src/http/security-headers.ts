@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 
-// Set on the raw response at the start of every request, so that the provider's own pages (written
-// by Koa, outside Fastify's reply) carry them too.
+// Set on every reply at the start of its request. The requests handed to the provider, whose pages
+// Koa writes on the raw response, get them there at the hand-over (oidc.plugin.ts copies the reply's
+// headers). Not set on the raw response for everyone: Node then sends every other header of the
+// reply through setHeader and its checks, one by one, where a reply's own headers are written in one
+// pass; that was 4 µs of a forward-auth check's ~55 (7% more checks a second without it, 12
+// alternating rounds).
 const CSP = [
   "default-src 'none'",
   "style-src 'self'",
@@ -21,11 +25,10 @@ const HEADERS: [string, string][] = [
 ];
 
 export function registerSecurityHeaders(app: FastifyInstance, opts: { hsts: boolean }): void {
-  const headers = opts.hsts ? [...HEADERS, ['strict-transport-security', 'max-age=31536000; includeSubDomains'] as [string, string]] : HEADERS;
+  const headers = Object.fromEntries(opts.hsts ? [...HEADERS, ['strict-transport-security', 'max-age=31536000; includeSubDomains']] : HEADERS);
   // A callback hook, not an async one: it runs on every request, and has nothing to wait for.
   app.addHook('onRequest', (_request, reply, done) => {
-    const res = reply.raw;
-    for (const [name, value] of headers) res.setHeader(name, value);
+    reply.headers(headers);
     done();
   });
 }

@@ -65,6 +65,8 @@ async function oidcPlugin(app: FastifyInstance, opts: OidcPluginOptions): Promis
     const req = request.raw as IncomingMessage & { originalUrl?: string };
     const res = reply.raw as ServerResponse;
     reply.hijack();
+    // What the hooks so far set on the reply (the security headers) goes out with the provider's answer.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     req.headers['x-forwarded-host'] = host;
     req.headers['x-forwarded-proto'] = proto;
     req.headers['x-forwarded-for'] = request.ip ?? req.socket.remoteAddress ?? '';
