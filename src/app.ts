@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { guardAdmin, guardUser } from './auth/guards.ts';
+import { verifyFastPath } from './auth/verify.fast-path.ts';
 import { verifyRoutes } from './auth/verify.routes.ts';
 import type { AppContext } from './context.ts';
 import { bearerCaller } from './discovery/caller.ts';
@@ -12,7 +13,8 @@ import { frameworkErrorHandler, registerErrorHandlers } from './errors/handler.t
 import { healthRoutes } from './health/health.routes.ts';
 import { lazyChildLogger } from './http/lazy-request-logger.ts';
 import { requestLogController } from './http/request-logging.ts';
-import { registerSecurityHeaders } from './http/security-headers.ts';
+import { answerFirst } from './http/answer-first.ts';
+import { registerSecurityHeaders, securityHeaders } from './http/security-headers.ts';
 import { assetsRoutes } from './interaction/assets.routes.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { oobRoutes } from './interaction/oob.routes.ts';
@@ -57,7 +59,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerErrorHandlers(app, errorPage);
   // HSTS whenever people reach us over https: our own TLS, or a proxy terminating it for an https
   // public URL (browsers ignore the header on plain http, so it is harmless in development).
-  registerSecurityHeaders(app, { hsts: config.tls.mode !== 'none' || config.publicUrl.startsWith('https:') });
+  const security = securityHeaders({ hsts: config.tls.mode !== 'none' || config.publicUrl.startsWith('https:') });
+  registerSecurityHeaders(app, security);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   // First: it documents the routes registered after it (GET /a/openapi.yaml).
   await app.register(openapiPlugin);
@@ -108,6 +111,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
     { prefix: '/a/auth' },
   );
+  // The forward-auth check's common case, before Fastify. Not when each request is to be logged
+  // (debug): that is Fastify's, and the fast path writes no line.
+  if (!ctx.log.isLevelEnabled('debug')) {
+    answerFirst(app, [verifyFastPath({ auth: ctx.bearer, securityHeaders: security, stats: ctx.metrics.http, trustedProxies: config.trustedProxies })], ctx.log);
+  }
   await app.register(discoveryRoutes, {
     publicUrl: config.publicUrl,
     version: VERSION,

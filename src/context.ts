@@ -48,6 +48,12 @@ function countVerifications(pats: PatService, metrics: Metrics): PatService {
         throw err;
       }
     },
+    // Only an answer is counted: undefined means `verify` decides, and counts, next.
+    verifyKept(token, address, owner) {
+      const verified = pats.verifyKept(token, address, owner);
+      if (verified) metrics.patVerifications.inc({ result: 'valid' });
+      return verified;
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import type { UserRow } from '../accounts/users.repository.ts';
 import { UnauthorizedError } from '../errors/app-error.ts';
 import type { RequestStore } from '../oidc/request-store.ts';
-import type { PatService } from '../pat/pat.service.ts';
+import type { PatService, VerifiedPat } from '../pat/pat.service.ts';
 import { formatScope } from '../pat/scopes.ts';
 import { looksLikePat } from '../pat/token-format.ts';
 import type { Principal } from './principal.ts';
@@ -54,8 +54,22 @@ function challenge(basic: boolean, error?: { code: string; description: string }
   return basic ? `${bearer}, Basic realm=${quoted(REALM)}, charset="UTF-8"` : bearer;
 }
 
+function patPrincipal(pat: VerifiedPat): Principal {
+  return {
+    userId: pat.userId,
+    login: pat.login,
+    roles: pat.roles,
+    via: 'pat',
+    nodeGrants: pat.grants,
+    tokenId: pat.tokenId,
+    scope: pat.grants.map(formatScope).join(' '),
+    expiresAt: Math.floor(pat.expiresAt.getTime() / 1000),
+    hardExpiresAt: pat.hardExpiresAt ? Math.floor(pat.hardExpiresAt.getTime() / 1000) : null,
+  };
+}
+
 export function createBearerAuth(deps: {
-  pats: Pick<PatService, 'verify'>;
+  pats: Pick<PatService, 'verify' | 'verifyKept'>;
   provider: () => Provider;
   /** Runs the lookups of an access token as one provider request: its grant is read with it. */
   store: Pick<RequestStore, 'run'>;
@@ -63,18 +77,7 @@ export function createBearerAuth(deps: {
 }) {
   async function fromPat(token: string, address: string | null): Promise<Principal | undefined> {
     const pat = await deps.pats.verify(token, address);
-    if (!pat) return undefined;
-    return {
-      userId: pat.userId,
-      login: pat.login,
-      roles: pat.roles,
-      via: 'pat',
-      nodeGrants: pat.grants,
-      tokenId: pat.tokenId,
-      scope: pat.grants.map(formatScope).join(' '),
-      expiresAt: Math.floor(pat.expiresAt.getTime() / 1000),
-      hardExpiresAt: pat.hardExpiresAt ? Math.floor(pat.hardExpiresAt.getTime() / 1000) : null,
-    };
+    return pat && patPrincipal(pat);
   }
 
   /** The provider's own checks for a resource request (lib/shared/access_token.js), minus DPoP/mTLS. */
@@ -126,7 +129,25 @@ export function createBearerAuth(deps: {
     return principal;
   }
 
-  return { authenticate };
+  /**
+   * The principal of a PAT that memory alone shows good (PatService.verifyKept), as Bearer or, where
+   * allowed, as Basic with its owner's login. Undefined for everything else — no credentials, an
+   * access token, a token not kept, a refusal — which `authenticate` then decides, with its 401.
+   */
+  function authenticateKept(header: string | undefined, options: AuthenticateOptions = {}): Principal | undefined {
+    const creds = parseAuthorization(header);
+    if (creds === undefined || creds === 'malformed') return undefined;
+    const address = options.address ?? null;
+    if (creds.kind === 'bearer') {
+      const pat = looksLikePat(creds.token) ? deps.pats.verifyKept(creds.token, address) : undefined;
+      return pat && patPrincipal(pat);
+    }
+    if (!options.basic || !looksLikePat(creds.secret)) return undefined;
+    const pat = deps.pats.verifyKept(creds.secret, address, creds.login);
+    return pat && patPrincipal(pat);
+  }
+
+  return { authenticate, authenticateKept };
 }
 
 export type BearerAuth = ReturnType<typeof createBearerAuth>;

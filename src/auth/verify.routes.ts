@@ -10,7 +10,9 @@ import type { BearerAuth } from './bearer.ts';
 // SPEC §6.5: the forward-auth endpoint for nginx `auth_request`, Traefik ForwardAuth and Caddy
 // `forward_auth`. 200 with identity headers, 401 with a challenge, 403 when the node asked for is
 // outside the token's node scopes. The node and permission come as headers (a proxy sets them per
-// location) or as query parameters (a proxy that can only call a fixed URL).
+// location) or as query parameters (a proxy that can only call a fixed URL). The common case — a
+// PAT kept in memory, no node asked for — is answered before Fastify by verify.fast-path.ts, which
+// must answer as this route does (test/integration/verify-fast-path.test.ts compares the two).
 
 const verifyQuery = z.object({
   node: z.string().max(256).optional().meta({ description: 'a node UUID to check access to (or the X-Auth-Node header); goes with perm' }),

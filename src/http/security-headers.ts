@@ -24,8 +24,12 @@ const HEADERS: [string, string][] = [
   ['cross-origin-opener-policy', 'same-origin'],
 ];
 
-export function registerSecurityHeaders(app: FastifyInstance, opts: { hsts: boolean }): void {
-  const headers = Object.fromEntries(opts.hsts ? [...HEADERS, ['strict-transport-security', 'max-age=31536000; includeSubDomains']] : HEADERS);
+/** The headers every response carries; HSTS when people reach us over https. */
+export function securityHeaders(opts: { hsts: boolean }): Record<string, string> {
+  return Object.fromEntries(opts.hsts ? [...HEADERS, ['strict-transport-security', 'max-age=31536000; includeSubDomains']] : HEADERS);
+}
+
+export function registerSecurityHeaders(app: FastifyInstance, headers: Record<string, string>): void {
   // A callback hook, not an async one: it runs on every request, and has nothing to wait for.
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);

@@ -130,6 +130,10 @@ export function createPatUsage(deps: { write: UseWriter; log: Logger; flushAfter
       else schedule();
       return undefined;
     },
+    /** True when a use noted now would have to wait for a write (`record` would return a promise). */
+    behind(): boolean {
+      return pending.size + 1 >= MAX_PENDING;
+    },
     /** Writes what is pending now (before a listing, and at shutdown). */
     flush,
   };

@@ -174,19 +174,41 @@ export function createPatService(deps: {
       if (!row) return undefined;
       cache.set(key, row, ticket);
     }
+    const accepted = accept(key, row, now, address);
+    if (accepted?.waiting) await accepted.waiting;
+    return accepted?.verified;
+  }
+
+  /**
+   * The answer memory alone gives: a kept token good now, its use noted. Undefined when memory
+   * cannot say — not kept, its kept expiry passed (another instance may have moved it), not a
+   * token at all, not the given owner's (Basic), or the writes are behind (a check then waits for
+   * them) — and `verify` decides. Synchronous, for the forward-auth fast path (auth/verify.fast-path.ts).
+   */
+  function verifyKept(token: string, address: string | null = null, owner?: string): VerifiedPat | undefined {
+    if (!isWellFormedPat(token) || usage.behind()) return undefined;
+    const now = clock.now();
+    const key = patKey(token);
+    const row = cache.get(key);
+    if (!row || (owner !== undefined && row.login !== owner)) return undefined;
+    return accept(key, row, now, address)?.verified;
+  }
+
+  /** A read or kept row's answer now, its use noted; undefined once it has expired. */
+  function accept(key: string, row: KeptRow, now: number, address: string | null): { verified: VerifiedPat; waiting?: Promise<void> } | undefined {
     const expiry = expiryOf(row);
     if (now >= expiry) return undefined;
     const hard = row.expires_ms ?? Infinity;
     const next = row.window_seconds === null ? expiry : Math.max(expiry, Math.min(now + row.window_seconds * 1000, hard));
+    let waiting: Promise<void> | undefined;
     if (useToWrite(row, now, address)) {
       // Noted on the kept token, so that the next checks know what is being written.
       cache.noteUse(key, now, address);
       // Only a slide is the use's to tell: a fixed expiry is the row's (which an operator may shorten).
       // A kept answer is not moved: when its read expiry passes, the row is read again.
-      const waiting = usage.record(row.id, { at: now, from: address, expiry: row.window_seconds === null ? 0 : next });
-      if (waiting) await waiting;
+      waiting = usage.record(row.id, { at: now, from: address, expiry: row.window_seconds === null ? 0 : next });
     }
-    return {
+    const verified: VerifiedPat = {
       tokenId: row.id,
       userId: row.user_id,
       login: row.login,
@@ -196,6 +218,7 @@ export function createPatService(deps: {
       expiresAt: new Date(next),
       hardExpiresAt: row.expires_ms === null ? null : new Date(row.expires_ms),
     };
+    return { verified, waiting };
   }
 
   /**
@@ -213,7 +236,7 @@ export function createPatService(deps: {
     await usage.flush();
   }
 
-  return { mint, list, revoke, verify, settle, watch, close, cacheStats: cache.stats };
+  return { mint, list, revoke, verify, verifyKept, settle, watch, close, cacheStats: cache.stats };
 }
 
 export type PatService = ReturnType<typeof createPatService>;

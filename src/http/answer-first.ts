@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+
+/** Answers a request itself (true), or leaves it alone (false) for Fastify. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Puts `fastPaths` in front of Fastify on the server it made (HTTP/1.1, or HTTP/2 with TLS): each
+ * request is offered to them first, and goes to Fastify when none answers it. Once the app begins
+ * to close, every request goes to Fastify, which answers those with `Connection: close`. A fast
+ * path that throws has its request handed to Fastify, unless it had begun to answer it.
+ */
+export function answerFirst(app: FastifyInstance, fastPaths: FastPath[], log: FastifyInstance['log']): void {
+  const server = app.server as unknown as { listeners(event: 'request'): Listener[]; removeListener(event: 'request', l: Listener): void; on(event: 'request', l: Listener): void };
+  const listeners = server.listeners('request');
+  if (listeners.length !== 1) throw new Error(`expected Fastify's one request listener, found ${listeners.length}`);
+  const fastify = listeners[0]!;
+  server.removeListener('request', fastify);
+  let open = true;
+  app.addHook('preClose', (done) => {
+    open = false;
+    done();
+  });
+  server.on('request', (req, res) => {
+    if (open) {
+      try {
+        for (const answer of fastPaths) if (answer(req, res)) return;
+      } catch (err) {
+        log.error({ err }, 'a fast path failed; the request goes the usual way');
+        if (res.headersSent) return void res.destroy();
+      }
+    }
+    fastify(req, res);
+  });
+}
