@@ -2,6 +2,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import type { FastPath } from '../http/answer-first.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import type { BearerAuth } from './bearer.ts';
+import { identityHeaders, verifyBody } from './verify-answer.ts';
 
 // SPEC §6.5 on its hot path. A reverse proxy asks GET /a/auth/verify before every request it
 // forwards, and nearly always with a token it presented a moment ago. That case is answered here,
@@ -35,14 +36,11 @@ export function verifyFastPath(opts: VerifyFastPathOptions): FastPath {
     const address = trust ? proxyAddr(req, trust) : (req.socket.remoteAddress ?? null);
     const principal = opts.auth.authenticateKept(headers.authorization, { address, basic: true });
     if (!principal) return false;
-    // The route's response schema, in its order (verify.routes.ts).
-    const body = JSON.stringify({ active: true, sub: principal.userId, username: principal.login, via: principal.via, scope: principal.scope });
+    const body = JSON.stringify(verifyBody(principal));
     // The route's headers, in the order it sets them.
     res.writeHead(200, {
       ...first,
-      'x-auth-user': principal.login,
-      'x-auth-subject': principal.userId,
-      'x-auth-scopes': principal.scope,
+      ...identityHeaders(principal),
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(body)),
     });

@@ -6,6 +6,7 @@ import { errorResponses } from '../errors/error.schemas.ts';
 import { bearerOrBasic } from '../openapi/security.ts';
 import { allows, isPerm } from '../pat/scopes.ts';
 import type { BearerAuth } from './bearer.ts';
+import { identityHeaders, verifyBody } from './verify-answer.ts';
 
 // SPEC §6.5: the forward-auth endpoint for nginx `auth_request`, Traefik ForwardAuth and Caddy
 // `forward_auth`. 200 with identity headers, 401 with a challenge, 403 when the node asked for is
@@ -61,11 +62,7 @@ export async function verifyRoutes(app: FastifyInstance, deps: { auth: BearerAut
       if (node !== undefined && perm !== undefined && principal.nodeGrants && !allows(principal.nodeGrants, node, perm)) {
         throw new ForbiddenError(`this token does not allow "${perm}" on that node`, 'insufficient_scope');
       }
-      return reply
-        .header('x-auth-user', principal.login)
-        .header('x-auth-subject', principal.userId)
-        .header('x-auth-scopes', principal.scope)
-        .send({ active: true, sub: principal.userId, username: principal.login, via: principal.via, scope: principal.scope });
+      return reply.headers(identityHeaders(principal)).send(verifyBody(principal));
     },
   );
 }
