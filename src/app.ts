@@ -71,12 +71,6 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(oidcPlugin, {
     provider: ctx.oidc.provider,
     publicUrl: config.publicUrl,
-    fastPaths: [
-      introspectionFastPath({
-        provider: ctx.oidc.provider,
-        answerers: [patIntrospectionAnswerer({ pats: ctx.pats, log: ctx.log }), providerTokenIntrospectionAnswerer({ store: ctx.oidc.store })],
-      }),
-    ],
   });
   await app.register(assetsRoutes);
   await app.register(interactionRoutes, {
@@ -111,10 +105,22 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
     { prefix: '/a/auth' },
   );
-  // The forward-auth check's common case, before Fastify. Not when each request is to be logged
-  // (debug): that is Fastify's, and the fast path writes no line.
+  // The common cases of the forward-auth check and of introspection, before Fastify. Not when each
+  // request is to be logged (debug): that is Fastify's, and the fast paths write no line.
   if (!ctx.log.isLevelEnabled('debug')) {
-    answerFirst(app, [verifyFastPath({ auth: ctx.bearer, securityHeaders: security, stats: ctx.metrics.http, trustedProxies: config.trustedProxies })], ctx.log);
+    answerFirst(
+      app,
+      [
+        verifyFastPath({ auth: ctx.bearer, securityHeaders: security, stats: ctx.metrics.http, trustedProxies: config.trustedProxies }),
+        introspectionFastPath({
+          provider: ctx.oidc.provider,
+          answerers: [patIntrospectionAnswerer({ pats: ctx.pats }), providerTokenIntrospectionAnswerer({ store: ctx.oidc.store })],
+          securityHeaders: security,
+          stats: ctx.metrics.http,
+        }),
+      ],
+      ctx.log,
+    );
   }
   await app.register(discoveryRoutes, {
     publicUrl: config.publicUrl,

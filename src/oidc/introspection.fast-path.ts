@@ -1,20 +1,25 @@
+import type { IncomingMessage } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { parseAuthorization } from '../auth/bearer.ts';
 import type { CellsClientMetadata } from '../clients/default-clients.ts';
+import type { FastPath } from '../http/answer-first.ts';
 import { peekBody } from '../http/peek-body.ts';
-import type { ProviderFastPath } from './oidc.plugin.ts';
+import type { HttpStats } from '../metrics/http-stats.ts';
+import { OIDC_PREFIX } from './provider.ts';
 
 // RFC 7662 introspection on the hot path: a resource server asks on every request it serves. The
-// provider's endpoint (Koa, its parameter and client-authentication middleware, a lookup per token
-// kind) costs several times the lookup itself. This answers the common case directly: a form body
+// provider's endpoint (Fastify's routing and hooks, then Koa, its parameter and client-authentication
+// middleware, a lookup per token kind) costs several times the lookup itself. This answers the
+// common case from the request Node hands over, before Fastify (http/answer-first.ts): a form body
 // holding one token, from a client authenticating with its secret (Basic, or both in the form) that
 // is marked `introspect`, for a token an answerer recognises. Anything else — another
 // authentication, a bad secret, a duplicated parameter, a browser's CORS request, a token no answerer
-// takes, or one it leaves to the provider — goes to the provider untouched, which then answers
-// exactly as before (the errors are its own). An answer is the same object either way.
+// takes, or one it leaves to the provider, a store that fails — goes to the provider untouched, its
+// body put back, which then answers exactly as before (the errors are its own). An answer is the
+// same object either way.
 
+const PATH = `${OIDC_PREFIX}/oauth2/introspect`;
 /** The provider's own body limit: a larger body is its to refuse. */
 const BODY_LIMIT = 56 * 1024;
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
@@ -27,7 +32,10 @@ export type IntrospectingClient = NonNullable<Awaited<ReturnType<Provider['Clien
 /** Answers for one kind of token; the first whose `takes` is true is asked. */
 export interface IntrospectionAnswerer {
   takes(token: string): boolean;
-  /** The RFC 7662 answer, or undefined to leave the request to the provider. */
+  /**
+   * The RFC 7662 answer, or undefined to leave the request to the provider: a token it does not
+   * fully understand, or a store that failed (the provider then answers 503 in its own words).
+   */
   answer(token: string, provider: Provider, client: IntrospectingClient): Promise<Record<string, unknown> | undefined>;
 }
 
@@ -53,37 +61,61 @@ function credentialsOf(authorization: string | undefined, form: Record<string, s
   return typeof clientId === 'string' && clientId && typeof secret === 'string' && secret ? { clientId, secret } : undefined;
 }
 
-export function introspectionFastPath(deps: { provider: () => Provider; answerers: IntrospectionAnswerer[] }): ProviderFastPath {
-  async function answer(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const { headers } = request;
-    if (!FORM.test(headers['content-type'] ?? '') || headers.origin !== undefined) return false;
-    if (headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined || headers.dpop !== undefined) return false;
-    const body = await peekBody(request.raw, BODY_LIMIT);
-    if (!body) return false;
-    const form = parseForm(body.toString('utf8'));
-    const token = form.token;
-    if (typeof token !== 'string') return false;
-    const answerer = deps.answerers.find((a) => a.takes(token));
-    if (!answerer) return false;
-    // The provider refuses repeated parameters; so do we, by leaving them to it.
-    if (Object.values(form).some(Array.isArray)) return false;
-    const credentials = credentialsOf(headers.authorization, form);
-    if (!credentials) return false;
+export interface IntrospectionFastPathOptions {
+  provider: () => Provider;
+  answerers: IntrospectionAnswerer[];
+  /** The headers every response carries (http/security-headers.ts). */
+  securityHeaders: Record<string, string>;
+  stats: HttpStats;
+}
 
-    const provider = deps.provider();
+export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastPath {
+  const first = { ...opts.securityHeaders, 'cache-control': 'no-store' };
+
+  /** The client the credentials authenticate, if it may introspect and we take its case. */
+  async function authenticate(provider: Provider, credentials: ClientCredentials): Promise<IntrospectingClient | undefined> {
     const client = await provider.Client.find(credentials.clientId);
-    if (!client) return false;
+    if (!client) return undefined;
     const metadata = client as unknown as CellsClientMetadata & { clientAuthMethod: string; clientSecretExpiresAt?: number };
     // Only the plain cases: a secret method, a secret that never expires, a client that may introspect
     // (allowedPolicy in provider.ts). The provider says no to everything else in its own words.
-    if (!['client_secret_basic', 'client_secret_post'].includes(metadata.clientAuthMethod) || metadata.clientSecretExpiresAt) return false;
-    if (!metadata.introspect || !(await client.compareClientSecret(credentials.secret))) return false;
-
-    const out = await answerer.answer(token, provider, client);
-    if (!out) return false;
-    await reply.code(200).header('cache-control', 'no-store').send(out);
-    return true;
+    if (!['client_secret_basic', 'client_secret_post'].includes(metadata.clientAuthMethod) || metadata.clientSecretExpiresAt) return undefined;
+    if (!metadata.introspect || !(await client.compareClientSecret(credentials.secret))) return undefined;
+    return client;
   }
 
-  return { method: 'POST', path: '/oauth2/introspect', answer };
+  /** The answer for the request's token, or undefined to leave the request to the provider. */
+  async function answerFor(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+    const body = await peekBody(req, BODY_LIMIT);
+    if (!body) return undefined;
+    const form = parseForm(body.toString('utf8'));
+    const token = form.token;
+    if (typeof token !== 'string') return undefined;
+    const answerer = opts.answerers.find((a) => a.takes(token));
+    if (!answerer) return undefined;
+    // The provider refuses repeated parameters; so do we, by leaving them to it.
+    if (Object.values(form).some(Array.isArray)) return undefined;
+    const credentials = credentialsOf(req.headers.authorization, form);
+    if (!credentials) return undefined;
+    const provider = opts.provider();
+    const client = await authenticate(provider, credentials);
+    return client && answerer.answer(token, provider, client);
+  }
+
+  return (req, res) => {
+    if (req.method !== 'POST' || req.url !== PATH) return false;
+    const { headers } = req;
+    if (!FORM.test(headers['content-type'] ?? '') || headers.origin !== undefined) return false;
+    if (headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined || headers.dpop !== undefined) return false;
+    const start = performance.now();
+    return answerFor(req).then((out) => {
+      if (!out) return false;
+      const body = JSON.stringify(out);
+      // The headers the provider's route wrote for the same answer, in its order.
+      res.writeHead(200, { ...first, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+      opts.stats.record('POST', PATH, 200, (performance.now() - start) / 1000);
+      return true;
+    });
+  };
 }

@@ -5,23 +5,10 @@ import fp from 'fastify-plugin';
 import type Provider from 'oidc-provider';
 import { OIDC_PREFIX } from './provider.ts';
 
-/**
- * A request the provider serves that we may answer first, faster, when it is the common case we fully
- * understand; anything else (`false`) goes to the provider, which then answers exactly as it would.
- */
-export interface ProviderFastPath {
-  method: 'GET' | 'POST';
-  /** The path under /oidc, as the provider routes it (e.g. `/oauth2/introspect`). */
-  path: string;
-  /** True when it answered through `reply`; false to hand the request, untouched, to the provider. */
-  answer(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
-}
-
 export interface OidcPluginOptions {
   /** The current provider (it is rebuilt when the published keys change). */
   provider: () => Provider;
   publicUrl: string;
-  fastPaths?: ProviderFastPath[];
 }
 
 /**
@@ -77,20 +64,6 @@ async function oidcPlugin(app: FastifyInstance, opts: OidcPluginOptions): Promis
     const rest = url.slice(OIDC_PREFIX.length);
     req.url = rest.startsWith('/') ? rest : `/${rest}`;
     void callbackOf(opts.provider())(req, res);
-  }
-
-  for (const fast of opts.fastPaths ?? []) {
-    app.route({
-      method: fast.method,
-      url: `${OIDC_PREFIX}${fast.path}`,
-      exposeHeadRoute: false,
-      onRequest: async (request, reply) => {
-        if (await fast.answer(request, reply)) return reply;
-        handOver(request, reply);
-        return undefined;
-      },
-      handler: async () => undefined, // never reached: answered or handed over in the hook
-    });
   }
 
   for (const url of [OIDC_PREFIX, `${OIDC_PREFIX}/*`]) {

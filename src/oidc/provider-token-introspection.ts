@@ -1,5 +1,4 @@
 import type Provider from 'oidc-provider';
-import { UnavailableError } from '../errors/app-error.ts';
 import { StoreUnavailableError } from './adapter.ts';
 import type { IntrospectingClient, IntrospectionAnswerer } from './introspection.fast-path.ts';
 import type { RequestStore } from './request-store.ts';
@@ -65,8 +64,9 @@ export function providerTokenIntrospectionAnswerer(deps: { store: Pick<RequestSt
       try {
         return await deps.store.run(() => answer(value, provider, client));
       } catch (err) {
-        // The provider would answer 503 `temporarily_unavailable` too, never `active: false`.
-        if (err instanceof StoreUnavailableError) throw new UnavailableError('the token store is unavailable');
+        // Never `active: false`: the provider's way tries once more, and answers 503
+        // `temporarily_unavailable` if the store is still down.
+        if (err instanceof StoreUnavailableError) return undefined;
         throw err;
       }
     },

@@ -1,7 +1,4 @@
-import type { Logger } from 'pino';
-import { UnavailableError } from '../errors/app-error.ts';
 import type { IntrospectionAnswerer } from '../oidc/introspection.fast-path.ts';
-import { OIDC_PREFIX } from '../oidc/provider.ts';
 import { patIntrospectionBody } from './pat-introspection.ts';
 import type { PatService } from './pat.service.ts';
 import { looksLikePat } from './token-format.ts';
@@ -10,7 +7,7 @@ import { looksLikePat } from './token-format.ts';
 // (oidc/introspection.fast-path.ts). The provider would answer the same object, through
 // pat-introspection.ts, after three lookups for the token kinds it knows.
 
-export function patIntrospectionAnswerer(deps: { pats: Pick<PatService, 'verify'>; log: Logger }): IntrospectionAnswerer {
+export function patIntrospectionAnswerer(deps: { pats: Pick<PatService, 'verify'> }): IntrospectionAnswerer {
   return {
     takes: looksLikePat,
     async answer(token, provider) {
@@ -19,10 +16,10 @@ export function patIntrospectionAnswerer(deps: { pats: Pick<PatService, 'verify'
         // The resource server introspects because the holder just presented the token: that is a use.
         // The holder's address is not known here, so the last known one is kept.
         pat = await deps.pats.verify(token, null);
-      } catch (err) {
-        // Whatever failed, the answer is "ask again", never `active: false` (as in pat-introspection.ts).
-        deps.log.error({ err, route: `${OIDC_PREFIX}/oauth2/introspect` }, 'PAT introspection failed');
-        throw new UnavailableError('the token store is unavailable');
+      } catch {
+        // Whatever failed, the answer is "ask again", never `active: false`: the provider's way
+        // (pat-introspection.ts) tries once more, and answers 503 and logs it if the store is still down.
+        return undefined;
       }
       return pat ? patIntrospectionBody(pat, provider.issuer) : { active: false };
     },

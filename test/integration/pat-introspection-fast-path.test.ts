@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { sql } from 'kysely';
 import t from 'tap';
 import type { AppContext } from '../../src/context.ts';
 import { dbKinds } from '../helpers/database.ts';
@@ -66,6 +67,24 @@ for (const kind of dbKinds()) {
     t.equal(jwt.status, 400, 'a structured token: the provider read the body and refused it');
     t.match(jwt.body, { error: 'unsupported_token_type' });
     t.equal(handedOver(), 5);
+  });
+
+  t.test(`a store that fails: the provider is asked, and answers 503, never active:false [${kind}]`, async (t) => {
+    const { ctx, url } = await buildTestApp(t, { kind });
+    const handedOver = countHandedOver(ctx);
+    const alice = await makeUser(ctx, 'alice');
+    await ctx.clients.register({ clientId: 'files-api', secret: SECRET, introspect: true });
+    // A token never checked: nothing kept in memory, so the check must read the store.
+    const { token } = await mintFor(ctx, alice.id, { expire: '1h' });
+    await sql`alter table personal_access_tokens rename to personal_access_tokens_away`.execute(ctx.db.db);
+    const down = await post(url, basicOf('files-api', SECRET), `token=${token}`);
+    await sql`alter table personal_access_tokens_away rename to personal_access_tokens`.execute(ctx.db.db);
+    t.equal(down.status, 503);
+    t.equal(down.body.error, 'temporarily_unavailable');
+    t.equal(handedOver(), 1, 'the provider answered it');
+    const up = await post(url, basicOf('files-api', SECRET), `token=${token}`);
+    t.equal(up.body.active, true, 'back once the store is');
+    t.equal(handedOver(), 1, 'and answered first again');
   });
 
   t.test(`a body that arrives in pieces, after the headers, is read whole and put back [${kind}]`, async (t) => {
