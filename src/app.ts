@@ -117,6 +117,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
           answerers: [patIntrospectionAnswerer({ pats: ctx.pats }), providerTokenIntrospectionAnswerer({ store: ctx.oidc.store })],
           securityHeaders: security,
           stats: ctx.metrics.http,
+          clientMetadata: ctx.clientMetadata,
         }),
       ],
       ctx.log,

@@ -25,6 +25,12 @@ export interface AppContext extends Omit<CoreContext, 'findAccount' | 'staticCli
   bearer: BearerAuth;
   loginThrottle: Throttle;
   metrics: Metrics;
+  /**
+   * The metadata the provider builds a client from: the same object for as long as the client is
+   * unchanged here (a change made on this instance is seen at once, one made on another within a
+   * second), so that what was worked out from it may be kept that long.
+   */
+  clientMetadata(clientId: string): Promise<Record<string, unknown> | undefined>;
   /** Starts the background work (key watch, sweeping) of a serving instance. */
   startBackground(): void;
 }
@@ -87,15 +93,18 @@ export async function createContext(config: Config, options: ContextOptions = {}
     // (or its removal) is seen at once by the instance that made it and by the others within a second.
     const clientCache = createTtlCache<string, Record<string, unknown> | undefined>({ ttlMs: 1000, max: 1000 });
     const clients = forgetOnChange(core.clients, clientCache);
+    const storedClient = (id: string) => clientCache.get(id, () => clients.providerMetadata(id));
     const requestStore = createRequestStore({ repo: modelsRepo });
     const adapter = createAdapterFactory({
       repo: modelsRepo,
       store: requestStore,
       clock,
-      findClient: (id) => clientCache.get(id, () => clients.providerMetadata(id)),
+      findClient: storedClient,
       refreshGraceSeconds: config.refreshGraceSeconds,
     });
     const staticClients = core.staticClients.map((c) => c.metadata);
+    // The provider takes a static client before asking the store, and keeps it for its lifetime.
+    const staticById = new Map<string, Record<string, unknown>>(staticClients.map((m) => [m.client_id, m as unknown as Record<string, unknown>]));
 
     const metrics = createMetrics({ poolStats: db.poolStats, patCache: core.pats.cacheStats, processMetrics: options.processMetrics });
     // The server answers PATs it verified lately from memory, told of changes by the feed (pat-cache.ts).
@@ -145,6 +154,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       loginThrottle,
       audit: core.audit,
       metrics,
+      clientMetadata: async (id) => staticById.get(id) ?? storedClient(id),
       startBackground() {
         oidc.watch(1000);
         sweeper.start(60_000);

@@ -122,3 +122,35 @@ for (const kind of dbKinds()) {
     t.equal(handedOver(), 1);
   });
 }
+
+for (const kind of dbKinds()) {
+  t.test(`a client's authentication is kept only while the client is unchanged [${kind}]`, async (t) => {
+    const { ctx, url } = await buildTestApp(t, { kind });
+    const handedOver = countHandedOver(ctx);
+    const alice = await makeUser(ctx, 'alice');
+    await ctx.clients.register({ clientId: 'files-api', secret: SECRET, introspect: true });
+    const { token } = await mintFor(ctx, alice.id, { expire: '1h' });
+    const ask = (secret: string) => post(url, basicOf('files-api', secret), `token=${token}`);
+
+    t.equal((await ask(SECRET)).body.active, true);
+    t.equal((await ask(SECRET)).body.active, true, 'the second time from what was kept');
+    const wrong = await ask(`${SECRET}-not`);
+    t.equal(wrong.status, 401, 'another secret is still checked');
+
+    // A rotation on this instance: the old secret is refused at once, the new one taken.
+    const { secret: rotated } = await ctx.clients.rotateSecret('files-api');
+    t.equal((await ask(SECRET)).status, 401, 'the old secret, right after the rotation');
+    t.equal((await ask(rotated!)).body.active, true, 'the new one');
+
+    // A change made elsewhere (another instance, by hand): seen within the client cache's second.
+    await sql`update clients set introspect = false, metadata = metadata || '{"introspect": false}'::jsonb where client_id = 'files-api'`.execute(ctx.db.db);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const before = handedOver();
+    const refused = await ask(rotated!);
+    t.not(refused.body.active, true, 'no longer allowed to introspect');
+    t.equal(handedOver(), before + 1, 'the provider said so');
+
+    await ctx.clients.remove('files-api');
+    t.equal((await ask(rotated!)).status, 401, 'a removed client, at once');
+  });
+}
