@@ -1,4 +1,5 @@
 import { createBearerAuth, type BearerAuth } from './auth/bearer.ts';
+import type { ClientMetadataSource } from './clients/client-metadata.ts';
 import type { ClientsService } from './clients/clients.service.ts';
 import type { Config } from './config/schema.ts';
 import { createCoreContext, type CoreContext, type CoreOptions } from './core-context.ts';
@@ -25,12 +26,8 @@ export interface AppContext extends Omit<CoreContext, 'findAccount' | 'staticCli
   bearer: BearerAuth;
   loginThrottle: Throttle;
   metrics: Metrics;
-  /**
-   * The metadata the provider builds a client from: the same object for as long as the client is
-   * unchanged here (a change made on this instance is seen at once, one made on another within a
-   * second), so that what was worked out from it may be kept that long.
-   */
-  clientMetadata(clientId: string): Promise<Record<string, unknown> | undefined>;
+  /** What the provider builds each client from (introspection keeps a client's authentication by it). */
+  clientMetadata: ClientMetadataSource;
   /** Starts the background work (key watch, sweeping) of a serving instance. */
   startBackground(): void;
 }
@@ -154,7 +151,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
       loginThrottle,
       audit: core.audit,
       metrics,
-      clientMetadata: async (id) => staticById.get(id) ?? storedClient(id),
+      clientMetadata: {
+        get: async (id) => staticById.get(id) ?? storedClient(id),
+        peek: (id) => {
+          const kept = staticById.get(id);
+          return kept ? { value: kept } : clientCache.peek(id);
+        },
+      },
       startBackground() {
         oidc.watch(1000);
         sweeper.start(60_000);

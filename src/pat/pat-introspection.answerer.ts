@@ -7,7 +7,7 @@ import { looksLikePat } from './token-format.ts';
 // (oidc/introspection.fast-path.ts). The provider would answer the same object, through
 // pat-introspection.ts, after three lookups for the token kinds it knows.
 
-export function patIntrospectionAnswerer(deps: { pats: Pick<PatService, 'verify'> }): IntrospectionAnswerer {
+export function patIntrospectionAnswerer(deps: { pats: Pick<PatService, 'verify' | 'verifyKept'> }): IntrospectionAnswerer {
   return {
     takes: looksLikePat,
     async answer(token, provider) {
@@ -22,6 +22,11 @@ export function patIntrospectionAnswerer(deps: { pats: Pick<PatService, 'verify'
         return undefined;
       }
       return pat ? patIntrospectionBody(pat, provider.issuer) : { active: false };
+    },
+    answerKept(token, provider) {
+      // The same use, noted the same way (PatService.verifyKept); anything memory cannot say is `answer`'s.
+      const pat = deps.pats.verifyKept(token, null);
+      return pat && patIntrospectionBody(pat, provider.issuer);
     },
   };
 }

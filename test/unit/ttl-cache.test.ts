@@ -53,3 +53,31 @@ t.test('an answer read elsewhere can be kept; it lives as long as a loaded one',
   cache.set('c', 'newer');
   t.equal(await cache.get('c', load), 'newer', 'a newer answer replaces the kept one');
 });
+
+t.test('peek: the settled answer while it is fresh, never a load', async (t) => {
+  let clock = 0;
+  let loads = 0;
+  let release: (v: string) => void = () => {};
+  const cache = createTtlCache<string, string | undefined>({ ttlMs: 1000, max: 2, now: () => clock });
+  const slow = (k: string) => {
+    loads++;
+    return k === 'gone' ? Promise.resolve(undefined) : new Promise<string>((resolve) => (release = resolve));
+  };
+  t.equal(cache.peek('a'), undefined, 'nothing yet, and nothing loaded');
+  t.equal(loads, 0);
+  const pending = cache.get('a', slow);
+  t.equal(cache.peek('a'), undefined, 'a load under way is not an answer');
+  release('A');
+  await pending;
+  t.same(cache.peek('a'), { value: 'A' });
+  await cache.get('gone', slow);
+  t.same(cache.peek('gone'), { value: undefined }, 'an absent answer is an answer');
+  cache.set('b', 'B');
+  t.same(cache.peek('b'), { value: 'B' }, 'one kept with set');
+  clock = 1000;
+  t.equal(cache.peek('b'), undefined, 'not after its lifetime');
+  cache.set('b', 'B2');
+  cache.delete('b');
+  t.equal(cache.peek('b'), undefined, 'not once forgotten');
+  t.equal(loads, 2);
+});
