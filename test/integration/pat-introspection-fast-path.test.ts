@@ -153,4 +153,17 @@ for (const kind of dbKinds()) {
     await ctx.clients.remove('files-api');
     t.equal((await ask(rotated!)).status, 401, 'a removed client, at once');
   });
+
+  t.test(`a PAT answered from memory is refused at once once revoked [${kind}]`, async (t) => {
+    const { ctx, url } = await buildTestApp(t, { kind });
+    const handedOver = countHandedOver(ctx);
+    const alice = await makeUser(ctx, 'alice');
+    await ctx.clients.register({ clientId: 'files-api', secret: SECRET, introspect: true });
+    const { token, pat } = await mintFor(ctx, alice.id, { auto: '600' });
+    const ask = () => post(url, basicOf('files-api', SECRET), `token=${token}`);
+    for (let i = 0; i < 3; i++) t.equal((await ask()).body.active, true, `asked ${i + 1}`);
+    t.equal(await ctx.pats.revoke(pat.id), 'revoked');
+    t.same((await ask()).body, { active: false }, 'revoked: inactive at once');
+    t.equal(handedOver(), 0, 'all answered before the provider');
+  });
 }
