@@ -1,5 +1,6 @@
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastPath } from '../http/answer-first.ts';
+import type { EndTogether } from '../http/end-together.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import type { BearerAuth } from './bearer.ts';
 import { identityHeaders, verifyBody } from './verify-answer.ts';
@@ -23,6 +24,7 @@ export interface VerifyFastPathOptions {
   stats: HttpStats;
   /** Fastify's trustProxy setting: the client address is then the one it would settle on. */
   trustedProxies: string[];
+  answers: EndTogether;
 }
 
 export function verifyFastPath(opts: VerifyFastPathOptions): FastPath {
@@ -44,7 +46,7 @@ export function verifyFastPath(opts: VerifyFastPathOptions): FastPath {
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(body)),
     });
-    res.end(body);
+    opts.answers.end(res, body);
     opts.stats.record('GET', PATH, 200, (performance.now() - start) / 1000);
     return true;
   };
