@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { dbKinds } from '../helpers/database.ts';
+import { mintFor } from '../helpers/pat.ts';
+import { countProviderRequests } from '../helpers/provider-requests.ts';
 import { H2Browser, signInOverH2 } from '../helpers/h2-browser.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { h2, h2Session, https1, tempDir } from '../helpers/tls.ts';
@@ -18,6 +20,8 @@ for (const kind of dbKinds()) {
     const base = config.publicUrl;
     const ca = await readFile(join(dataDir, 'certs', 'rootCA.pem'), 'utf8');
     const { user } = await ctx.users.create({ login: 'alice', email: 'alice@example.com', password: 'correct horse battery' });
+    // Counted from the start: the provider's middleware chain is composed on its first request.
+    const handedOver = countProviderRequests(ctx, '/oauth2/introspect');
 
     const session = await h2Session(t, base, { ca });
     t.equal(session.alpnProtocol, 'h2', 'ALPN chose HTTP/2');
@@ -50,6 +54,20 @@ for (const kind of dbKinds()) {
     const info = await h2(session, '/oidc/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } });
     t.equal(info.status, 200);
     t.equal(JSON.parse(info.body).name, 'alice');
+
+    // A resource server introspecting a PAT over HTTP/2: with content-length the body is read before
+    // Fastify and answered there; without it (the stream's end frames the body) the provider answers.
+    await ctx.clients.register({ clientId: 'files-api', secret: 'a-long-resource-server-secret', introspect: true });
+    const { token: pat } = await mintFor(ctx, user.id, { expire: '1h' });
+    const form = `token=${pat}`;
+    const basic = `Basic ${Buffer.from('files-api:a-long-resource-server-secret').toString('base64')}`;
+    for (const [i, length] of ([{ 'content-length': String(form.length) }, {}] as Record<string, string>[]).entries()) {
+      const res = await h2(session, '/oidc/oauth2/introspect', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic, ...length }, body: form });
+      t.equal(res.status, 200, `PAT introspection over HTTP/2 ${length['content-length'] ? 'with' : 'without'} content-length`);
+      t.match(JSON.parse(res.body), { active: true, username: 'alice', token_kind: 'personal_access_token' });
+      t.equal(res.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+      t.equal(handedOver(), i, i ? 'the provider answered it' : 'answered before Fastify');
+    }
 
     // HTTP/1.1 on the same port still works (ALPN http/1.1).
     const h1 = await https1(`${base}/oidc/.well-known/openid-configuration`, { ca });

@@ -29,3 +29,12 @@ t.test('answers of one turn are ended after it, in order, none lost to a broken 
   await new Promise((resolve) => setImmediate(resolve));
   t.same(log.at(-1), 'd:4', 'a later turn has its own flush');
 });
+
+t.test('a burst does not hold its first answers until the end of the turn', async (t) => {
+  const log: string[] = [];
+  const answers = endTogether();
+  for (let i = 0; i < 20; i++) answers.end(fakeResponse(log, `r${i}`), String(i));
+  t.equal(log.length, 16, 'out eight at a time as they come');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(log.length, 20, 'the rest at the end of the turn');
+});
