@@ -14,7 +14,6 @@ import { healthRoutes } from './health/health.routes.ts';
 import { lazyChildLogger } from './http/lazy-request-logger.ts';
 import { requestLogController } from './http/request-logging.ts';
 import { answerFirst } from './http/answer-first.ts';
-import { endTogether } from './http/end-together.ts';
 import { registerSecurityHeaders, securityHeaders } from './http/security-headers.ts';
 import { assetsRoutes } from './interaction/assets.routes.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
@@ -109,18 +108,16 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // The common cases of the forward-auth check and of introspection, before Fastify. Not when each
   // request is to be logged (debug): that is Fastify's, and the fast paths write no line.
   if (!ctx.log.isLevelEnabled('debug')) {
-    const answers = endTogether();
     answerFirst(
       app,
       [
-        verifyFastPath({ auth: ctx.bearer, securityHeaders: security, stats: ctx.metrics.http, trustedProxies: config.trustedProxies, answers }),
+        verifyFastPath({ auth: ctx.bearer, securityHeaders: security, stats: ctx.metrics.http, trustedProxies: config.trustedProxies }),
         introspectionFastPath({
           provider: ctx.oidc.provider,
           answerers: [patIntrospectionAnswerer({ pats: ctx.pats }), providerTokenIntrospectionAnswerer({ store: ctx.oidc.store })],
           securityHeaders: security,
           stats: ctx.metrics.http,
           clientMetadata: ctx.clientMetadata,
-          answers,
         }),
       ],
       ctx.log,

@@ -1,6 +1,5 @@
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastPath } from '../http/answer-first.ts';
-import type { EndTogether } from '../http/end-together.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import type { BearerAuth } from './bearer.ts';
 import { identityHeaders, verifyBody } from './verify-answer.ts';
@@ -24,7 +23,6 @@ export interface VerifyFastPathOptions {
   stats: HttpStats;
   /** Fastify's trustProxy setting: the client address is then the one it would settle on. */
   trustedProxies: string[];
-  answers: EndTogether;
 }
 
 export function verifyFastPath(opts: VerifyFastPathOptions): FastPath {
@@ -46,7 +44,7 @@ export function verifyFastPath(opts: VerifyFastPathOptions): FastPath {
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(body)),
     });
-    opts.answers.end(res, body);
+    res.end(body);
     opts.stats.record('GET', PATH, 200, (performance.now() - start) / 1000);
     return true;
   };

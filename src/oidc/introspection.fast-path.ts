@@ -6,7 +6,6 @@ import { parseAuthorization } from '../auth/bearer.ts';
 import type { ClientMetadataSource } from '../clients/client-metadata.ts';
 import type { CellsClientMetadata } from '../clients/default-clients.ts';
 import type { FastPath } from '../http/answer-first.ts';
-import type { EndTogether } from '../http/end-together.ts';
 import { peekBody } from '../http/peek-body.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import { OIDC_PREFIX } from './provider.ts';
@@ -75,7 +74,6 @@ export interface IntrospectionFastPathOptions {
   securityHeaders: Record<string, string>;
   stats: HttpStats;
   clientMetadata: ClientMetadataSource;
-  answers: EndTogether;
 }
 
 /** What a request asks, once read: the token, who answers for it, and the client's credentials. */
@@ -174,7 +172,7 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
       const body = JSON.stringify(out);
       // The headers the provider's route wrote for the same answer, in its order.
       res.writeHead(200, { ...first, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
-      opts.answers.end(res, body);
+      res.end(body);
       opts.stats.record('POST', PATH, 200, (performance.now() - start) / 1000);
       return true;
     };
