@@ -16,9 +16,16 @@ export interface TtlCache<K, V> {
   clear(): void;
 }
 
+/** A load's promise, kept until `until`; `settled` once it has resolved (what `peek` gives). */
+interface Entry<V> {
+  value: Promise<V>;
+  until: number;
+  settled?: { value: V };
+}
+
 export function createTtlCache<K, V>(opts: { ttlMs: number; max: number; now?: () => number }): TtlCache<K, V> {
   const now = opts.now ?? Date.now;
-  const entries = new Map<K, { value: Promise<V>; until: number; settled?: { value: V } }>();
+  const entries = new Map<K, Entry<V>>();
   return {
     get(key, load) {
       const hit = entries.get(key);
@@ -27,7 +34,7 @@ export function createTtlCache<K, V>(opts: { ttlMs: number; max: number; now?: (
       if (entries.size >= opts.max) entries.delete(entries.keys().next().value as K);
       // The promise itself is cached, so concurrent misses share one load; a failure is not kept.
       const value = load(key);
-      const entry: { value: Promise<V>; until: number; settled?: { value: V } } = { value, until: now() + opts.ttlMs };
+      const entry: Entry<V> = { value, until: now() + opts.ttlMs };
       entries.set(key, entry);
       value.then(
         (settled) => void (entry.settled = { value: settled }),
