@@ -1,5 +1,5 @@
 import proxyAddr from '@fastify/proxy-addr';
-import type { FastPath } from '../http/answer-first.ts';
+import { endJson, type FastPath } from '../http/answer-first.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import type { BearerAuth } from './bearer.ts';
 import { identityHeaders, verifyBody } from './verify-answer.ts';
@@ -36,15 +36,8 @@ export function verifyFastPath(opts: VerifyFastPathOptions): FastPath {
     const address = trust ? proxyAddr(req, trust) : (req.socket.remoteAddress ?? null);
     const principal = opts.auth.authenticateKept(headers.authorization, { address, basic: true });
     if (!principal) return false;
-    const body = JSON.stringify(verifyBody(principal));
     // The route's headers, in the order it sets them.
-    res.writeHead(200, {
-      ...first,
-      ...identityHeaders(principal),
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(body)),
-    });
-    res.end(body);
+    endJson(res, { ...first, ...identityHeaders(principal) }, verifyBody(principal));
     opts.stats.record('GET', PATH, 200, (performance.now() - start) / 1000);
     return true;
   };

@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import { parseAuthorization } from '../auth/bearer.ts';
 import type { ClientMetadataSource } from '../clients/client-metadata.ts';
 import type { CellsClientMetadata } from '../clients/default-clients.ts';
-import type { FastPath } from '../http/answer-first.ts';
+import { endJson, type FastPath } from '../http/answer-first.ts';
 import { peekBody } from '../http/peek-body.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import { OIDC_PREFIX } from './provider.ts';
@@ -169,10 +169,7 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
     const start = performance.now();
     const send = (out: Record<string, unknown> | undefined): boolean => {
       if (!out) return false;
-      const body = JSON.stringify(out);
-      // The headers the provider's route wrote for the same answer, in its order.
-      res.writeHead(200, { ...first, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
-      res.end(body);
+      endJson(res, first, out);
       opts.stats.record('POST', PATH, 200, (performance.now() - start) / 1000);
       return true;
     };
