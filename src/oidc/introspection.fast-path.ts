@@ -6,7 +6,7 @@ import { parseAuthorization } from '../auth/bearer.ts';
 import type { ClientMetadataSource } from '../clients/client-metadata.ts';
 import type { CellsClientMetadata } from '../clients/default-clients.ts';
 import { endJson, type FastPath } from '../http/answer-first.ts';
-import { peekBody } from '../http/peek-body.ts';
+import { offerBody } from '../http/peek-body.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import { OIDC_PREFIX } from './provider.ts';
 
@@ -173,8 +173,8 @@ export function introspectionFastPath(opts: IntrospectionFastPathOptions): FastP
       opts.stats.record('POST', PATH, 200, (performance.now() - start) / 1000);
       return true;
     };
-    return peekBody(req, BODY_LIMIT).then((body) => {
-      const question = body && questionOf(req, body);
+    return offerBody(req, BODY_LIMIT, (body) => {
+      const question = questionOf(req, body);
       if (!question) return false;
       const out = answerOf(question);
       return out instanceof Promise ? out.then(send) : send(out);
