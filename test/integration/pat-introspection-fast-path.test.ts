@@ -136,6 +136,16 @@ for (const kind of dbKinds()) {
     t.equal((await ask(SECRET)).body.active, true, 'the second time from what was kept');
     const wrong = await ask(`${SECRET}-not`);
     t.equal(wrong.status, 401, 'another secret is still checked');
+    // The kept Basic header, with a client_id in the form naming another client: the provider's case.
+    const handed = handedOver();
+    const mismatch = await post(url, basicOf('files-api', SECRET), new URLSearchParams({ token, client_id: 'cells-sync' }).toString());
+    t.equal(mismatch.status, 400, 'two different clients named: the provider refuses it');
+    t.equal(handedOver(), handed + 1);
+    const inForm = () => post(url, {}, new URLSearchParams({ token, client_id: 'files-api', client_secret: SECRET }).toString());
+    t.equal((await inForm()).body.active, true, 'the secret in the form');
+    t.equal((await inForm()).body.active, true, 'kept too');
+    t.equal((await post(url, {}, new URLSearchParams({ token, client_id: 'files-api', client_secret: `${SECRET}-not` }).toString())).status, 401, 'another secret in the form is checked');
+    t.equal(handedOver(), handed + 2);
 
     // A rotation on this instance: the old secret is refused at once, the new one taken.
     const { secret: rotated } = await ctx.clients.rotateSecret('files-api');
