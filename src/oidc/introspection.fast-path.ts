@@ -6,7 +6,7 @@ import { parseAuthorization } from '../auth/bearer.ts';
 import type { ClientMetadataSource } from '../clients/client-metadata.ts';
 import type { CellsClientMetadata } from '../clients/default-clients.ts';
 import { endJson, type FastPath } from '../http/answer-first.ts';
-import { offerBody } from '../http/peek-body.ts';
+import { offerBody } from '../http/offer-body.ts';
 import type { HttpStats } from '../metrics/http-stats.ts';
 import { OIDC_PREFIX } from './provider.ts';
 

@@ -58,6 +58,8 @@ function putBack(req: IncomingMessage, body: Buffer): void {
 
 /** A body not all there yet: read through the stream's events until it is, or the request ends short. */
 function waitForBody(req: IncomingMessage, length: number, done: (body: Buffer, whole: boolean) => void): void {
+  // Gone before the tick (the client hung up): no event will come.
+  if (req.destroyed) return done(Buffer.alloc(0), false);
   const chunks: Buffer[] = [];
   let got = 0;
   const finish = (whole: boolean) => {
