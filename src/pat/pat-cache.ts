@@ -33,6 +33,14 @@ export const SETTLE_MS = FRESH_MS + 50;
  * second, five minutes later and every five minutes after that.
  */
 const MAX_AGE_MS = 5 * 60_000;
+/**
+ * A kept token checked within this long of being read again is read again then, in the background
+ * (pat.service.ts), while memory still answers: a token in use — a sync client's, a proxy's — is
+ * never waited on for its periodic read, and tokens kept together (a restart's warm-up) are read
+ * again as they are used, not in a wave of checks that each wait. Only a token unused for this long
+ * waits for its read.
+ */
+export const READ_AHEAD_MS = 60_000;
 /** More new changes than this in one read (a purge): everything is forgotten instead of searched. */
 export const MAX_CHANGES = 10_000;
 /** After a feed outage this long, nothing kept is trusted (the feed's rows are pruned after an hour). */
@@ -92,6 +100,8 @@ export interface PatCache {
   ticket(): number;
   /** Keeps the row under the key, unless a change arrived since the ticket. */
   set(key: string, row: KeptRow, ticket: number): void;
+  /** True when the token is kept and to be read again within READ_AHEAD_MS: time to read it ahead. */
+  readAheadDue(key: string): boolean;
   /** A use about to be written, noted on the kept token (if still kept) for the checks after it. */
   noteUse(key: string, at: number, from: string | null): void;
   start(): void;
@@ -324,6 +334,10 @@ export function createPatCache(deps: {
       numbers[at + LAST_USED] = row.last_used_ms ?? NaN;
       numbers[at + READ_AGAIN_AT] = now() + MAX_AGE_MS * (0.5 + Math.random() / 2);
       used[slot] = 0;
+    },
+    readAheadDue(key) {
+      const slot = index.get(key);
+      return slot !== undefined && now() > numbers[slot * STRIDE + READ_AGAIN_AT]! - READ_AHEAD_MS;
     },
     noteUse(key, at, from) {
       const slot = index.get(key);

@@ -58,6 +58,9 @@ export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** Kept tokens being read again ahead of their time at once, at most: fewer than the pool's connections. */
+const READ_AHEAD_AT_ONCE = 4;
+
 /** A sliding token's every use; a fixed one's when its written use is a minute old or from elsewhere (pat-usage.ts). */
 const useToWrite = (row: KeptRow, now: number, address: string | null) =>
   row.window_seconds !== null ||
@@ -72,12 +75,15 @@ export function createPatService(deps: {
   flushAfterMs?: number;
   /** Verified tokens kept in memory (pat-cache.ts), once `watch()` has started its change feed. */
   cacheSize?: number;
+  /** The kept tokens' clock, monotonic milliseconds (tests move it). */
+  monotonic?: () => number;
 }) {
   const { repo, clock, log } = deps;
   const cache = createPatCache({
     size: deps.cacheSize ?? 0,
     log,
     feed: { read: repo.changesSince, prune: repo.pruneChanges },
+    now: deps.monotonic,
   });
   const usage = createPatUsage({
     log,
@@ -85,6 +91,27 @@ export function createPatService(deps: {
     write: (uses) => repo.recordUses(uses.map(([id, u]) => ({ id, atMs: u.at, from: u.from, slidToMs: u.expiry > 0 ? u.expiry : null }))),
   });
   const lookups = createCoalescer({ fetch: repo.lookup });
+  // Kept tokens read again ahead of their time (READ_AHEAD_MS), a few at a time so that they never
+  // crowd out the checks' own reads; after a read that failed, none for a second (the store is
+  // away, and each check of a token past its time reads it, and says so, on its own).
+  const readingAhead = new Set<string>();
+  let readAheadPausedUntil = 0;
+  function readAhead(key: string): void {
+    if (readingAhead.size >= READ_AHEAD_AT_ONCE || readingAhead.has(key) || !cache.readAheadDue(key) || clock.now() < readAheadPausedUntil) return;
+    readingAhead.add(key);
+    const ticket = cache.ticket();
+    lookups
+      .load(digestOfKey(key))
+      .then(
+        (row) => row && cache.set(key, row, ticket),
+        (err: unknown) => {
+          readAheadPausedUntil = clock.now() + 1000;
+          log.warn({ err }, 'reading a kept personal access token again failed; it is read when next checked after its time');
+        },
+      )
+      .finally(() => readingAhead.delete(key));
+  }
+
   /** Good until the later of the stored expiry and the one this instance's unwritten uses moved it to. */
   const expiryOf = (r: KeptRow) => Math.max(r.current_expiry_ms, usage.expiryOf(r.id) ?? 0);
 
@@ -162,6 +189,7 @@ export function createPatService(deps: {
     const now = clock.now();
     const key = patKey(token);
     let row = cache.get(key);
+    if (row) readAhead(key);
     // A kept expiry that has passed is read again: another instance may have moved it.
     if (!row || now >= expiryOf(row)) {
       const ticket = cache.ticket();
@@ -191,6 +219,7 @@ export function createPatService(deps: {
     const key = patKey(token);
     const row = cache.get(key);
     if (!row || (owner !== undefined && row.login !== owner)) return undefined;
+    readAhead(key);
     return accept(key, row, now, address)?.verified;
   }
 
