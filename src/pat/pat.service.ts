@@ -58,7 +58,7 @@ export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** Kept tokens being read again ahead of their time at once, at most: fewer than the pool's connections. */
+/** Kept tokens being read again ahead of their time at once, at most: a few, which hold up the checks' own reads little (the pool has 10 connections by default). */
 const READ_AHEAD_AT_ONCE = 4;
 
 /** A sliding token's every use; a fixed one's when its written use is a minute old or from elsewhere (pat-usage.ts). */
