@@ -58,8 +58,12 @@ export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** Kept tokens being read again ahead of their time at once, at most: a few, which hold up the checks' own reads little (the pool has 10 connections by default). */
-const READ_AHEAD_AT_ONCE = 4;
+/**
+ * Kept tokens being read again ahead of their time at once, at most. They go out with the checks'
+ * own lookups, as one statement of up to 100 digests, two statements at a time (util/coalesce.ts):
+ * a check that must read waits behind one statement at most, whatever is being read ahead.
+ */
+const READ_AHEAD_AT_ONCE = 64;
 
 /** A sliding token's every use; a fixed one's when its written use is a minute old or from elsewhere (pat-usage.ts). */
 const useToWrite = (row: KeptRow, now: number, address: string | null) =>
@@ -91,8 +95,8 @@ export function createPatService(deps: {
     write: (uses) => repo.recordUses(uses.map(([id, u]) => ({ id, atMs: u.at, from: u.from, slidToMs: u.expiry > 0 ? u.expiry : null }))),
   });
   const lookups = createCoalescer({ fetch: repo.lookup });
-  // Kept tokens read again ahead of their time (READ_AHEAD_MS), a few at a time so that they never
-  // crowd out the checks' own reads; after a read that failed, none for a second (the store is
+  // Kept tokens read again ahead of their time (READ_AHEAD_MS), a bounded number at a time so that
+  // they never crowd out the checks' own reads; after a read that failed, none for a second (the store is
   // away, and each check of a token past its time reads it, and says so, on its own).
   const readingAhead = new Set<string>();
   let readAheadPausedUntil = 0;
