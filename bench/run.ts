@@ -5,6 +5,7 @@ import { sizesFor } from './lib/env.ts';
 import { signIn } from './lib/flow.ts';
 import { closedLoop } from './lib/load.ts';
 import { benchJson, table, type Row } from './lib/report.ts';
+import { memoryOf } from './lib/processes.ts';
 import { setup } from './lib/setup.ts';
 import { codeFlow, codeFlowArgon2 } from './scenarios/flow.ts';
 import { verifyLatency } from './scenarios/latency.ts';
@@ -40,6 +41,9 @@ async function main(): Promise<void> {
     log(`${stamp()} ${name}`);
     const row = await fn();
     rows.push(row);
+    // Which scenario raised the peak (the memory-peak row is over the whole run).
+    const mem = memoryOf(env.ours.pid);
+    log(`${stamp()}   cells-auth RSS ${mem.rssMB.toFixed(0)} MB, peak so far ${mem.hwmMB.toFixed(0)} MB`);
     return row;
   };
   rows.push(idleRow(await idleRss(env)));
