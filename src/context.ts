@@ -129,7 +129,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     const bearer = createBearerAuth({ pats, provider: () => oidc.provider(), store: requestStore, findUser: core.users.findById });
     await oidc.reload();
 
-    const sweeper = createSweeper({ repo: modelsRepo, clock, log });
+    const sweeper = createSweeper({ repo: modelsRepo, clock, log, also: [core.users.sweepFailures] });
     const loginThrottle = createThrottle({
       limit: config.login.throttle.perAddress,
       windowMs: config.login.throttle.windowSeconds * 1000,

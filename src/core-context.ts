@@ -73,6 +73,7 @@ export async function createCoreContext(config: Config, options: CoreOptions = {
         repo: createUsersRepository(db.db),
         hasher: options.hasher ?? createArgon2Hasher(config.password),
         lockoutThreshold: config.login.lockoutThreshold,
+        addressLimit: { perAddress: config.login.throttle.perAddress, windowMs: config.login.throttle.windowSeconds * 1000, clock },
         log,
       }),
       admin: (accounts) => createUsersAdminService({ db: db.db, accounts }),

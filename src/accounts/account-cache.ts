@@ -38,8 +38,8 @@ export function cacheAccounts(deps: {
   };
   const cachedUsers: UsersService = {
     ...users,
-    async authenticate(login, password) {
-      const result = await users.authenticate(login, password);
+    async authenticate(login, password, from) {
+      const result = await users.authenticate(login, password, from);
       // A good password: the row just read is the account the provider asks for next.
       if (result.ok) cache.set(result.user.id, result.user);
       // A failure may have locked it.

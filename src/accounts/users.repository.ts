@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { UsersTable } from './users.table.ts';
 
@@ -30,8 +30,56 @@ export interface UserPatch {
 /** LIKE treats % and _ (and its escape, a backslash) as wildcards; a search for "a_b" means those characters. */
 const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export function createUsersRepository(db: Kysely<Database>) {
+/** Where and when failed sign-ins are counted: a client address, in a window that starts then. */
+export interface FailureWindow {
+  address: string;
+  windowStart: Date;
+}
+
+/**
+ * The sign-in's statements, unexecuted, so that a test can EXPLAIN exactly what runs (every one on
+ * the sign-in path must be an index scan).
+ */
+export function createSignInQueries(db: Kysely<Database>) {
+  const raw = <T>(q: RawBuilder<T>) => ({ compile: () => q.compile(db), execute: () => q.execute(db) });
   return {
+    /**
+     * The sign-in's one read: the account by its login, if there is one (none for null), and the
+     * failures counted for the address in this window (null for none): the limit is checked before
+     * any hash is paid.
+     */
+    findForSignIn: (login: string | null, at: FailureWindow) =>
+      raw(sql<UserRow & { address_failures: number | null }>`
+        select u.*, (select f.failures from login_failures f where f.address = ${at.address} and f.window_start = ${at.windowStart})
+          as address_failures
+        from (select 1) as one left join users u on u.login = ${login}`),
+
+    /** One more failure for the address in this window. */
+    addressFailed: (at: FailureWindow) =>
+      raw(sql`
+        insert into login_failures as f (address, window_start, failures) values (${at.address}, ${at.windowStart}, 1)
+        on conflict (address, window_start) do update set failures = f.failures + 1`),
+
+    /** Windows that ended before `before` (swept). */
+    sweepFailures: (before: Date) => raw(sql`delete from login_failures where window_start < ${before}`),
+  };
+}
+
+export function createUsersRepository(db: Kysely<Database>) {
+  const signIn = createSignInQueries(db);
+  return {
+    /** The account by login (undefined when there is none) and the address's failures in the window. */
+    findForSignIn: async (login: string | null, at: FailureWindow): Promise<{ user: UserRow | undefined; addressFailures: number }> => {
+      const { rows } = await signIn.findForSignIn(login, at).execute();
+      const { address_failures: failures, ...user } = rows[0]!;
+      return { user: user.id === null ? undefined : user, addressFailures: failures ?? 0 };
+    },
+
+    addressFailed: async (at: FailureWindow): Promise<void> => void (await signIn.addressFailed(at).execute()),
+
+    /** Deletes the failure counts of windows that ended before `before`; how many. */
+    sweepFailures: async (before: Date): Promise<number> => Number((await signIn.sweepFailures(before).execute()).numAffectedRows ?? 0),
+
     findByLogin: (login: string) => db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst(),
 
     findById: (id: string) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),

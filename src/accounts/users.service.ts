@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/app-error.ts';
+import type { Clock } from '../util/clock.ts';
 import type { PasswordHasher } from './password.ts';
 import type { UserRow, UsersRepository } from './users.repository.ts';
 
@@ -41,7 +42,15 @@ export interface CreateUserInput {
   password?: string;
 }
 
-export type AuthResult = { ok: true; user: UserRow } | { ok: false; lockedNow: boolean; userId?: string };
+/** `retryAfterSeconds`: refused before any check, the address having failed too often (nothing was counted). */
+export type AuthResult = { ok: true; user: UserRow } | { ok: false; lockedNow: boolean; userId?: string; retryAfterSeconds?: number };
+
+/** Failed sign-ins allowed per client address and window, across instances (login.throttle). */
+export interface AddressLimit {
+  perAddress: number;
+  windowMs: number;
+  clock: Clock;
+}
 
 /** A password a person can copy: 24 characters from a 62-letter alphabet (~143 bits). */
 export function generatePassword(): string {
@@ -61,8 +70,8 @@ export function validatePassword(password: string): void {
   if (password.length > 1024) throw new ValidationError('password', 'must be at most 1024 characters');
 }
 
-export function createUsersService(deps: { repo: UsersRepository; hasher: PasswordHasher; lockoutThreshold: number; log: Logger }) {
-  const { repo, hasher, lockoutThreshold, log } = deps;
+export function createUsersService(deps: { repo: UsersRepository; hasher: PasswordHasher; lockoutThreshold: number; addressLimit: AddressLimit; log: Logger }) {
+  const { repo, hasher, lockoutThreshold, addressLimit, log } = deps;
   // Verified against when the login does not exist, so that both paths cost one hash.
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= hasher.hash(randomBytes(16).toString('hex')));
@@ -91,16 +100,41 @@ export function createUsersService(deps: { repo: UsersRepository; hasher: Passwo
    * Checks a login and password. Every path costs one password hash and the caller gets no hint of
    * which check failed; a locked account fails like a wrong password.
    */
-  async function authenticate(login: string, password: string): Promise<AuthResult> {
-    const row = LOGIN_PATTERN.test(login) ? await repo.findByLogin(login) : undefined;
+  /** The start of the window `now` falls in, aligned on the epoch (every instance counts into the same row). */
+  const windowStartOf = (now: number) => Math.floor(now / addressLimit.windowMs) * addressLimit.windowMs;
+
+  /** Deletes the failure counts of windows that have ended; how many. */
+  const sweepFailures = () => repo.sweepFailures(new Date(windowStartOf(addressLimit.clock.now())));
+
+  async function authenticate(login: string, password: string, from?: { address: string }): Promise<AuthResult> {
+    const known = LOGIN_PATTERN.test(login) ? login : null;
+    let row: UserRow | undefined;
+    let failed = async () => {};
+    if (from) {
+      const now = addressLimit.clock.now();
+      const windowStart = windowStartOf(now);
+      const at = { address: from.address, windowStart: new Date(windowStart) };
+      const found = await repo.findForSignIn(known, at);
+      if (found.addressFailures >= addressLimit.perAddress) {
+        return { ok: false, lockedNow: false, retryAfterSeconds: Math.max(1, Math.ceil((windowStart + addressLimit.windowMs - now) / 1000)) };
+      }
+      row = found.user;
+      failed = () => repo.addressFailed(at);
+    } else if (known !== null) {
+      row = await repo.findByLogin(known);
+    }
     if (!row) {
       await hasher.verify(await dummy(), password);
+      await failed();
       return { ok: false, lockedNow: false };
     }
     const good = await hasher.verify(row.password_hash, password);
-    if (row.locked) return { ok: false, lockedNow: false, userId: row.id };
+    if (row.locked) {
+      await failed();
+      return { ok: false, lockedNow: false, userId: row.id };
+    }
     if (!good) {
-      const after = await repo.recordFailure(row.id, lockoutThreshold);
+      const [after] = await Promise.all([repo.recordFailure(row.id, lockoutThreshold), failed()]);
       const lockedNow = Boolean(after?.locked);
       if (lockedNow) log.warn({ userId: row.id, failures: after?.failed_logins }, 'account locked after repeated failed logins');
       return { ok: false, lockedNow, userId: row.id };
@@ -147,6 +181,7 @@ export function createUsersService(deps: { repo: UsersRepository; hasher: Passwo
   return {
     create,
     authenticate,
+    sweepFailures,
     ensureFirstAdmin,
     unlock,
     setPassword,

@@ -13,3 +13,10 @@ export interface UsersTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
+
+/** Failed sign-ins per client address and window (migration 0007). */
+export interface LoginFailuresTable {
+  address: string;
+  window_start: Date;
+  failures: number;
+}

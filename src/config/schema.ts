@@ -101,6 +101,8 @@ export const configSchema = z.strictObject({
   login: z
     .strictObject({
       lockoutThreshold: z.number().int().min(1).default(10),
+      // Per client address and window: at most perAddress attempts on each instance, and perAddress
+      // failed ones across all instances (counted in the database).
       throttle: z
         .strictObject({
           perAddress: z.number().int().min(1).default(30),

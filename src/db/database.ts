@@ -1,6 +1,6 @@
 import type { AuditEventsTable } from '../audit/audit.table.ts';
 import type { ClientsTable } from '../clients/clients.table.ts';
-import type { UsersTable } from '../accounts/users.table.ts';
+import type { LoginFailuresTable, UsersTable } from '../accounts/users.table.ts';
 import type { CookieKeysTable, SigningKeysTable } from '../oidc/keys.table.ts';
 import type { OidcModelsTable } from '../oidc/oidc-models.table.ts';
 import type { PatChangesTable, PatUsesTable, PersonalAccessTokenNodesTable, PersonalAccessTokensTable } from '../pat/pat.table.ts';
@@ -11,6 +11,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   cookie_keys: CookieKeysTable;
   users: UsersTable;
+  login_failures: LoginFailuresTable;
   clients: ClientsTable;
   audit_events: AuditEventsTable;
   personal_access_tokens: PersonalAccessTokensTable;

@@ -18,6 +18,8 @@ export interface InteractionDeps {
   onLogin?: (event: { ok: boolean; userId?: string; login: string; ip: string; lockedNow?: boolean }) => void;
 }
 
+const TOO_MANY = 'Too many sign-in attempts from your address. Wait a few minutes and try again.';
+
 // The same words for every failure: they never tell whether the login exists or is locked.
 const LOGIN_FAILED = 'The login or password is incorrect, or the account is locked.';
 
@@ -104,10 +106,13 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const d = await details(request, reply, request.params.uid);
     if (d.prompt.name !== 'login') throw new BadRequestError('This sign-in request is not waiting for a login.');
     checkCsrf(uid, csrf);
+    // Two limits per address: this instance's count of every attempt (before anything is read), and
+    // the failures counted in the database by every instance (read with the account, before its hash).
     const wait = deps.throttle.hit(request.ip);
-    if (wait > 0) throw new TooManyRequestsError('Too many sign-in attempts from your address. Wait a few minutes and try again.', wait);
+    if (wait > 0) throw new TooManyRequestsError(TOO_MANY, wait);
 
-    const result = await deps.users.authenticate(login, password);
+    const result = await deps.users.authenticate(login, password, { address: request.ip });
+    if (!result.ok && result.retryAfterSeconds) throw new TooManyRequestsError(TOO_MANY, result.retryAfterSeconds);
     deps.onLogin?.({ ok: result.ok, userId: result.ok ? result.user.id : result.userId, login, ip: request.ip, lockedNow: result.ok ? false : result.lockedNow });
     if (!result.ok) {
       const name = await clientName(String(d.params.client_id));

@@ -2,7 +2,8 @@ import type { Clock } from './clock.ts';
 
 /**
  * A fixed-window counter per key (a client address), bounded in memory: when full, the oldest window
- * is evicted. Per instance; the database lockout is what holds across instances.
+ * is evicted. Per instance, of every attempt, before anything is read; the failures are also counted
+ * in the database for every instance (users.service.ts), and so is the lockout.
  */
 export function createThrottle(opts: { limit: number; windowMs: number; clock: Clock; maxKeys?: number }) {
   const { limit, windowMs, clock } = opts;

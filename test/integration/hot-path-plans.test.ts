@@ -1,11 +1,12 @@
 import t from 'tap';
 import { sql, type Compilable } from 'kysely';
+import { createSignInQueries } from '../../src/accounts/users.repository.ts';
 import { createOidcModelsQueries } from '../../src/oidc/oidc-models.repository.ts';
 import { createPatQueries } from '../../src/pat/pat.repository.ts';
 import { dbKinds } from '../helpers/database.ts';
 import { buildTestApp } from '../helpers/harness.ts';
 
-// Every query on a hot path (PAT verification, the provider's token and session lookups) must be
+// Every query on a hot path (PAT verification, sign-in, the provider's token and session lookups) must be
 // an index scan, on tables big enough and analyzed, so that the planner chooses as it will in
 // production (npm run bench seeds a million rows each; this seeds enough to make a sequential
 // scan the expensive choice, without turning it off).
@@ -33,6 +34,10 @@ for (const kind of dbKinds()) {
       select id, now(), now() + interval '10 minutes' from personal_access_tokens where digest not like 'f%'`.execute(db);
     // The change feed of the PAT cache, read ten times a second by every instance (kept an hour).
     await sql`insert into pat_changes (token_id) select gen_random_uuid() from generate_series(1, ${ROWS}::int)`.execute(db);
+    // Failed sign-ins per address and window (migration 0007).
+    await sql`insert into login_failures (address, window_start, failures)
+      select '10.0.' || (i / 250) || '.' || (i % 250), now() - (i % 5) * interval '5 minutes', 1 + i % 7
+      from generate_series(1, ${ROWS}::int) as i`.execute(db);
     await sql`analyze`.execute(db);
     const [{ xmin }] = (await sql<{ xmin: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`.execute(db)).rows as [{ xmin: string }];
 
@@ -40,7 +45,11 @@ for (const kind of dbKinds()) {
     const p = createPatQueries(db);
     const m = createOidcModelsQueries(db);
     const now = new Date();
+    const signIn = createSignInQueries(db);
+    const failureWindow = { address: '10.0.3.7', windowStart: now };
     const hot: Record<string, Compilable> = {
+      'sign-in: the account and its address\'s failures': signIn.findForSignIn('user-77', failureWindow),
+      'sign-in: a failure counted': signIn.addressFailed(failureWindow),
       'PAT lookup': p.lookup([pat!.digest, 'f'.repeat(64)]),
       'PAT lookup, one digest': p.lookup([pat!.digest]),
       'PAT uses written': p.recordUses([{ id: pat!.id, atMs: now.getTime(), from: '192.0.2.1', slidToMs: now.getTime() }]),

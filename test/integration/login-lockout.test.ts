@@ -1,4 +1,5 @@
 import t from 'tap';
+import { sql } from 'kysely';
 import { manualClock } from '../../src/util/clock.ts';
 import { dbKinds } from '../helpers/database.ts';
 import { buildTestApp } from '../helpers/harness.ts';
@@ -106,5 +107,48 @@ for (const kind of dbKinds()) {
       body: new URLSearchParams({ login: 'dave', password: GOOD, csrf: later.csrf }),
     });
     t.equal(res.status, 303, 'after the window the address may try again');
+  });
+
+  t.test(`failed attempts are counted in the database, for every instance; good ones are not [${kind}]`, async (t) => {
+    const clock = manualClock();
+    const { ctx, url } = await buildTestApp(t, {
+      kind,
+      clock,
+      config: { trustedProxies: ['127.0.0.1'], login: { throttle: { perAddress: 3, windowSeconds: 60 } } },
+    });
+    await ctx.users.create({ login: 'erin', password: GOOD });
+    const post = async (address: string, login: string, password: string) => {
+      const form = await openLoginForm(url, client);
+      return fetch(form.action, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'x-forwarded-for': address, cookie: form.jar.header() },
+        body: new URLSearchParams({ login, password, csrf: form.csrf }),
+      });
+    };
+    const counted = async (address: string) =>
+      (await sql<{ failures: number }>`select failures from login_failures where address = ${address}`.execute(ctx.db.db)).rows.map((r) => r.failures);
+
+    t.equal((await post('203.0.113.7', 'erin', 'wrong password')).status, 401);
+    t.equal((await post('203.0.113.7', 'nobody', GOOD)).status, 401, 'an unknown login counts too');
+    t.equal((await post('203.0.113.7', 'erin', 'wrong again')).status, 401);
+    t.same(await counted('203.0.113.7'), [3], 'three failures, in one window');
+    // This instance forgets its own count: what an instance that served none of them knows.
+    ctx.loginThrottle.reset('203.0.113.7');
+    const refused = await post('203.0.113.7', 'erin', GOOD);
+    t.equal(refused.status, 429, 'the failures counted in the database refuse the address, even with the right password');
+    t.ok(Number(refused.headers.get('retry-after')) > 0 && Number(refused.headers.get('retry-after')) <= 60, 'until the window ends');
+    t.same(await counted('203.0.113.7'), [3], 'a refused attempt is not counted');
+    t.equal((await ctx.users.findByLogin('erin'))?.failed_logins, 2, 'nor does it reach the account');
+
+    t.equal((await post('198.51.100.9', 'erin', 'wrong password')).status, 401);
+    t.equal((await post('198.51.100.9', 'erin', GOOD)).status, 303, 'another address signs in');
+    t.same(await counted('198.51.100.9'), [1], 'a good sign-in is not counted');
+
+    clock.advance(61_000);
+    ctx.loginThrottle.reset('203.0.113.7');
+    t.equal((await post('203.0.113.7', 'erin', GOOD)).status, 303, 'after the window the address may try again');
+    t.equal(await ctx.users.sweepFailures(), 2, 'the ended window is swept');
+    t.same(await counted('203.0.113.7'), [], 'nothing left of it');
   });
 }

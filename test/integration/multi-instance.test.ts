@@ -4,6 +4,7 @@ import { freshDatabase } from '../helpers/database.ts';
 import { signIn, tokenRequest } from '../helpers/flow.ts';
 import { freePort } from '../helpers/harness.ts';
 import { runCli, startInstance, type Instance } from '../helpers/instances.ts';
+import { openLoginForm, submitLogin } from '../helpers/login-page.ts';
 
 // Three processes on one Postgres database behind one public URL, as behind a load balancer.
 t.test('several instances share sessions, tokens and keys', async (t) => {
@@ -70,6 +71,18 @@ t.test('several instances share sessions, tokens and keys', async (t) => {
     t.equal(res.status, 401, `${i.url} refuses the revoked PAT`);
   }
   t.ok(Date.now() - revokedAt < 1000, 'within a second of the revocation');
+
+  // Failed sign-ins from one address are counted for every instance (login.throttle.perAddress, 30
+  // by default): 15 on A and 15 on B, each under its own limit, and C refuses the address at once.
+  for (const i of [...Array<Instance>(15).fill(a), ...Array<Instance>(15).fill(b)]) {
+    const form = await openLoginForm(i.url, { clientId: 'cells-sync', redirectUri });
+    const res = await submitLogin(i.url, form, 'admin', 'not the password');
+    if (res instanceof URL || res.status !== 401) t.fail(`a wrong password is answered 401 (${res instanceof URL ? res : res.status})`);
+  }
+  const onC = await openLoginForm(c.url, { clientId: 'cells-sync', redirectUri });
+  const refused = await submitLogin(c.url, onC, 'admin', 'first-admin-password');
+  t.equal(refused instanceof URL ? 'signed in' : refused.status, 429, 'an instance that served none of the failures refuses the address');
+  await runCli(['admin', 'user', 'unlock', 'admin'], env);
 
   // SIGTERM: every instance exits cleanly.
   for (const i of instances) t.equal(await i.stop(), 0, 'exits 0 on SIGTERM');
