@@ -96,16 +96,19 @@ export function createUsersService(deps: { repo: UsersRepository; hasher: Passwo
     return { user: toUser(row), password, generated };
   }
 
-  /**
-   * Checks a login and password. Every path costs one password hash and the caller gets no hint of
-   * which check failed; a locked account fails like a wrong password.
-   */
   /** The start of the window `now` falls in, aligned on the epoch (every instance counts into the same row). */
   const windowStartOf = (now: number) => Math.floor(now / addressLimit.windowMs) * addressLimit.windowMs;
 
   /** Deletes the failure counts of windows that have ended; how many. */
   const sweepFailures = () => repo.sweepFailures(new Date(windowStartOf(addressLimit.clock.now())));
 
+  /**
+   * Checks a login and password. Every path costs one password hash and the caller gets no hint of
+   * which check failed; a locked account fails like a wrong password. `from`: the client's address,
+   * whose failures are counted in the database for every instance and refused at the limit, before
+   * any hash. Read, then counted after the hash: attempts made at the same moment all pass the read,
+   * and are bounded by each instance's own count of every attempt (util/throttle.ts), taken first.
+   */
   async function authenticate(login: string, password: string, from?: { address: string }): Promise<AuthResult> {
     const known = LOGIN_PATTERN.test(login) ? login : null;
     let row: UserRow | undefined;
