@@ -6,7 +6,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createContext, type AppContext, type ContextOptions } from '../../src/context.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { freshDatabase, type DbKind } from './database.ts';
-import { freePort } from './free-port.ts';
+import { freePort, reservePort } from './free-port.ts';
 
 export interface TestApp {
   ctx: AppContext;
@@ -40,7 +40,9 @@ export interface BuildTestAppOptions extends Omit<ContextOptions, 'database' | '
  */
 export async function buildTestApp(t: Tap, options: BuildTestAppOptions): Promise<TestApp> {
   const { kind, config: overrides, listen = true, ...contextOptions } = options;
-  const port = await freePort();
+  // Held until the app listens on it: building the app takes a second or more.
+  const reserved = await reservePort();
+  const { port } = reserved;
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig({ env: {}, overrides: { publicUrl: url, bind: `127.0.0.1:${port}`, log: { level: 'info' }, ...overrides } });
   const db = await freshDatabase(kind);
@@ -51,13 +53,19 @@ export async function buildTestApp(t: Tap, options: BuildTestAppOptions): Promis
       cb();
     },
   });
-  const ctx = await createContext(config, { ...contextOptions, database: db.target, log: createLogger(config.log.level, sink as never) });
-  const app = await buildApp(ctx);
-  if (listen) await app.listen({ host: '127.0.0.1', port });
+  let ctx: AppContext | undefined;
+  let app: FastifyInstance | undefined;
+  // Registered first: an app that fails to build or to listen is closed all the same (left open,
+  // it kept the test process alive until tap's timeout).
   t.teardown(async () => {
-    await app.close();
-    await ctx.close();
+    await reserved.release();
+    await app?.close();
+    await ctx?.close();
     await db.drop();
   });
+  ctx = await createContext(config, { ...contextOptions, database: db.target, log: createLogger(config.log.level, sink as never) });
+  app = await buildApp(ctx);
+  await reserved.release();
+  if (listen) await app.listen({ host: '127.0.0.1', port });
   return { ctx, app, url: config.publicUrl, config, logs: () => logText, databaseUrl: db.url };
 }
