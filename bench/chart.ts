@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 // `npm run bench:chart`: publishes the latest runs in docs/, each drawn as an SVG bar chart (the
-// bar is the measured figure, the tick its goal; green meets it) beside its BENCH json. Where a
-// run goes is read from the run itself (`meta.quick`), not from its file's name: a full run once
-// went out as the quick one. `node bench/chart.ts <results.json> <out.svg>` draws one file.
+// bar is the measured figure, the tick its goal; green meets it; a whisker, where the run has one,
+// spans its rounds) beside its BENCH json. Where a run goes is read from the run itself
+// (`meta.quick`), not from its file's name: a full run once went out as the quick one. `node bench/chart.ts <results.json> <out.svg>` draws one file.
 
 interface Scenario {
   title: string;
@@ -13,6 +13,8 @@ interface Scenario {
   op: '>=' | '<=';
   baseline: string;
   pass: boolean;
+  /** A ratio's value in each round (runs before 2026-11-24 evening have none). */
+  rounds?: number[];
 }
 
 interface Run {
@@ -30,9 +32,9 @@ const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n
 const unitOf = (s: Scenario) => (s.unit === 'x' ? '×' : ` ${s.unit}`);
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-const W = 960;
+const W = 1010;
 const LABEL = 330;
-const BAR = W - LABEL - 210;
+const BAR = W - LABEL - 260;
 const ROW = 34;
 
 /** The chart of one run, as SVG text. */
@@ -51,14 +53,23 @@ function chart({ meta, scenarios }: Run): string {
       const len = Math.max(2, Math.min(BAR, (s.measured / scale) * BAR));
       const tick = LABEL + Math.min(BAR, (s.goal / scale) * BAR);
       const color = s.pass ? '#2e8540' : '#d4351c';
+      const spread = s.rounds?.length ? ([Math.min(...s.rounds), Math.max(...s.rounds)] as const) : undefined;
       const baseline = s.baseline === '-' ? '' : ` vs ${s.baseline}`;
       parts.push(
         `<text x="16" y="${y + 15}" class="l">${esc(id)}</text>`,
         `<text x="16" y="${y + 28}" class="s">${esc(clip(s.title + baseline, 54))}</text>`,
         `<rect x="${LABEL}" y="${y + 6}" width="${len.toFixed(1)}" height="16" fill="${color}" rx="2"/>`,
         `<line x1="${tick.toFixed(1)}" x2="${tick.toFixed(1)}" y1="${y + 2}" y2="${y + 26}" stroke="#0b0c0c" stroke-width="2"/>`,
-        `<text x="${LABEL + BAR + 10}" y="${y + 19}" class="v">${fmt(s.measured)}${esc(unitOf(s))} · goal ${s.op === '>=' ? '≥' : '≤'} ${fmt(s.goal)}</text>`,
+        `<text x="${LABEL + BAR + 10}" y="${y + 19}" class="v">${fmt(s.measured)}${esc(unitOf(s))}${spread ? ` (rounds ${fmt(spread[0])}–${fmt(spread[1])})` : ''} · goal ${s.op === '>=' ? '≥' : '≤'} ${fmt(s.goal)}</text>`,
       );
+      // The rounds' spread, as a whisker across the bar: how far the machine moved the ratio meanwhile.
+      if (spread) {
+        const [from, to] = spread.map((v) => (LABEL + Math.min(BAR, (v / scale) * BAR)).toFixed(1));
+        parts.push(
+          `<line x1="${from}" x2="${to}" y1="${y + 14}" y2="${y + 14}" stroke="#0b0c0c" stroke-width="1"/>`,
+          ...[from, to].map((x) => `<line x1="${x}" x2="${x}" y1="${y + 10}" y2="${y + 18}" stroke="#0b0c0c" stroke-width="1"/>`),
+        );
+      }
       y += ROW;
     }
     y += 18;

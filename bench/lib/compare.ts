@@ -9,6 +9,8 @@ export interface Paired {
   base: Throughput[];
   /** median(ours.rate / base.rate) over the rounds. */
   ratio: number;
+  /** ours.rate / base.rate of each round, in order: how far the machine moved the ratio meanwhile. */
+  ratios: number[];
   oursMedian: number;
   baseMedian: number;
 }
@@ -58,10 +60,12 @@ export async function interleave(
   for (const t of [...o, ...b]) {
     if (t.bad > 0 && t.bad > t.good * 0.001) throw new Error(`too many failed requests (${t.bad} of ${t.good + t.bad}): the setup is broken`);
   }
+  const ratios = o.map((t, i) => t.rate / b[i]!.rate);
   return {
     ours: o,
     base: b,
-    ratio: median(o.map((t, i) => t.rate / b[i]!.rate)),
+    ratio: median(ratios),
+    ratios,
     oursMedian: median(o.map((t) => t.rate)),
     baseMedian: median(b.map((t) => t.rate)),
   };
