@@ -74,9 +74,12 @@ export const configSchema = z.strictObject({
       connectionTimeoutSeconds: z.number().int().min(1).max(600).default(30),
       // The whole request (headers and body) must arrive within this.
       requestTimeoutSeconds: z.number().int().min(1).max(600).default(30),
-      keepAliveTimeoutSeconds: z.number().int().min(1).max(600).default(5),
+      // An idle keep-alive connection is closed after this. Longer than the idle timeouts of the
+      // proxies in front (nginx's upstream keepalive and AWS's load balancers: 60 s), so that a proxy
+      // never sends a request on a connection this end is closing (Node's own 5 s lost requests so).
+      keepAliveTimeoutSeconds: z.number().int().min(1).max(600).default(65),
     })
-    .default({ connectionTimeoutSeconds: 30, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 5 }),
+    .default({ connectionTimeoutSeconds: 30, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65 }),
   // Addresses (IPs or CIDRs) whose X-Forwarded-* headers are believed.
   trustedProxies: z.array(z.string().min(1)).default([]),
   ttl: z

@@ -37,4 +37,24 @@ t.test('a slow client is timed out', async (t) => {
   t.ok(closedAfter >= 1500 && closedAfter < 10_000, `the socket was closed after ${closedAfter} ms`);
   const ok = await fetch(`${instance.url}/healthz`);
   t.equal(ok.status, 200, 'the server still serves others');
+
+  // A proxy's pooled connection, idle between requests, is kept for http.keepAliveTimeoutSeconds
+  // (65 s by default: above the proxies' own 60 s), not cut at the slow-client timeout of 2 s here.
+  const idle = net.connect(port, '127.0.0.1');
+  idle.on('error', () => {});
+  const replies: string[] = [];
+  let closed = false;
+  idle.on('data', (d: Buffer) => replies.push(d.toString('latin1')));
+  idle.on('close', () => (closed = true));
+  const ask = async () => {
+    const before = replies.length;
+    idle.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    for (let i = 0; i < 100 && replies.length === before; i++) await new Promise((r) => setTimeout(r, 20));
+    return replies.slice(before).join('');
+  };
+  t.match(await ask(), /^HTTP\/1\.1 200 /, 'a request on a keep-alive connection');
+  await new Promise((r) => setTimeout(r, 6000));
+  t.notOk(closed, 'idle for three times the slow-client timeout, and past Node’s own 5 s, the connection is still open');
+  t.match(await ask(), /^HTTP\/1\.1 200 /, 'and it serves the next request');
+  idle.destroy();
 });
