@@ -44,7 +44,9 @@ export async function interleave(
       const cpu = side === 'ours' ? cpuOf?.ours : cpuOf?.base;
       const cpu0 = cpu?.() ?? 0;
       const db0 = side === 'ours' ? await cpuOf?.db?.() : undefined;
+      const gen0 = process.cpuUsage();
       const t = side === 'ours' ? await ours() : await base();
+      const gen = process.cpuUsage(gen0);
       (side === 'ours' ? o : b).push(t);
       const used = cpu ? cpu() - cpu0 : 0;
       let busy = cpu ? `, server CPU ${((used / t.seconds) * 100).toFixed(0)}%, ${((used / Math.max(1, t.good)) * 1e6).toFixed(0)} µs/op` : '';
@@ -54,6 +56,8 @@ export async function interleave(
         for (const [pid, s] of (await cpuOf!.db!())) dbUsed += s - (db0.get(pid) ?? 0);
         busy += `, database ${((dbUsed / Math.max(1, t.good)) * 1e6).toFixed(0)} µs/op`;
       }
+      // The load generator runs in this process: near 100% of a core, it is what limits the rate.
+      busy += `, load generator CPU ${(((gen.user + gen.system) / 1e6 / t.seconds) * 100).toFixed(0)}%`;
       log(`  round ${i + 1} ${side.padEnd(4)} ${t.rate.toFixed(1)}/s (${t.good} good, ${t.bad} bad${busy})`);
     }
   }
