@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 // `npm run bench:chart`: publishes the latest runs in docs/, each drawn as an SVG bar chart (the
 // bar is the measured figure, the tick its goal; green meets it; a whisker, where the run has one,
 // spans its rounds) beside its BENCH json. Where a run goes is read from the run itself
-// (`meta.quick`), not from its file's name: a full run once went out as the quick one. `node bench/chart.ts <results.json> <out.svg>` draws one file.
+// (`meta.quick`), not from its file's name: a full run once went out as the quick one.
+// `node bench/chart.ts <results.json> <out.svg>` draws one file.
 
 interface Scenario {
   title: string;

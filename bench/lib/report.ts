@@ -1,6 +1,7 @@
-import type { Paired } from './compare.ts';
 // What the bench prints: a table for people and one `BENCH {json}` line for machines (CI, the
 // README chart).
+
+import type { Paired } from './compare.ts';
 
 export interface Row {
   id: string;

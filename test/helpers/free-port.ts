@@ -8,13 +8,14 @@ import { createServer } from 'node:net';
 // assigns a port unasked, at random (test files run in parallel) and checks that it is free.
 const LOWEST = 10_000;
 
-function ephemeralStart(): number {
+/** Where the kernel's ephemeral range starts, read once per process. */
+const EPHEMERAL_START = (() => {
   try {
     return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
   } catch {
     return 32_768; // Linux's default, and above what other systems' ranges start at: a guess, checked below
   }
-}
+})();
 
 const handedOut = new Set<number>();
 
@@ -28,7 +29,7 @@ function listensOn(port: number): Promise<boolean> {
 
 /** A TCP port free on 127.0.0.1 right now, outside the kernel's ephemeral range (for servers that listen on it later). */
 export async function freePort(): Promise<number> {
-  const top = Math.min(ephemeralStart(), 65_536);
+  const top = Math.min(EPHEMERAL_START, 65_536);
   for (let attempt = 0; attempt < 50 && top - LOWEST > 1_000; attempt++) {
     const port = LOWEST + Math.floor(Math.random() * (top - LOWEST));
     if (handedOut.has(port) || !(await listensOn(port))) continue;
