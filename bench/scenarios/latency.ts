@@ -17,7 +17,8 @@ export async function verifyLatency(env: BenchEnv, maxRate: number): Promise<{ r
   });
   // The same schedule against the hello world: what this machine, this generator and this rate
   // cost by themselves (a floor, reported beside the result, not subtracted from it).
-  const hello = () => ({ path: '/', headers: {}, good: (status: number) => status === 200 });
+  // It is sent the same header, and its answer is read as ours is (pat.ts's helloWorld).
+  const hello = () => ({ path: '/', headers: { authorization: `Bearer ${pick(env.pats)}` }, good: (status: number, body: string) => status === 200 && body.includes('"hello":"world"') });
   const describe = (r: OpenLoopResult) =>
     `p50 ${r.p50.toFixed(2)} p90 ${r.p90.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} max ${r.max.toFixed(1)} ms, ${r.bad} bad${r.bad ? ` (${Object.entries(r.badReasons).map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}, generator late by up to ${r.maxSendLagMs.toFixed(1)} ms`;
   // A short warm-up at the same rate, then the measurement.
