@@ -67,6 +67,18 @@ const grantsOf = (tokenId: string) => sql<NodeGrant[]>`(
  * The statements, unexecuted, so that a test can EXPLAIN exactly what runs (every hot-path one must
  * be an index scan).
  */
+/**
+ * A use merged into its token's row `x` of pat_uses, for the update and for the insert's conflict
+ * alike: the latest time and the furthest slide win, never going back; an unknown address (null)
+ * keeps the known one, and an older use's address never replaces a newer one's.
+ */
+function useMerged(usedAt: RawBuilder<unknown>, from: RawBuilder<unknown>, slidTo: RawBuilder<unknown>) {
+  return sql`
+    slid_expiry = greatest(x.slid_expiry, ${slidTo}),
+    last_used_from = case when x.last_used_at <= ${usedAt} then coalesce(${from}, x.last_used_from) else x.last_used_from end,
+    last_used_at = greatest(x.last_used_at, ${usedAt})`;
+}
+
 export function createPatQueries(db: Kysely<Database>) {
   const raw = <T>(q: RawBuilder<T>) => ({ compile: () => q.compile(db), execute: () => q.execute(db) });
   return {
@@ -123,27 +135,20 @@ export function createPatQueries(db: Kysely<Database>) {
     recordUses: (uses: PatUse[]) =>
       raw(sql`
         with u as (
-          select * from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.atMs)}::float8[], ${uses.map((x) => x.from)}::text[],
+          select id, to_timestamp(at_ms / 1000) as used_at, from_addr, to_timestamp(slid_ms / 1000) as slid_to
+          from unnest(${uses.map((x) => x.id)}::uuid[], ${uses.map((x) => x.atMs)}::float8[], ${uses.map((x) => x.from)}::text[],
             ${uses.map((x) => x.slidToMs)}::float8[]) as u(id, at_ms, from_addr, slid_ms)
         ), updated as (
-          update pat_uses as x set
-            slid_expiry = greatest(x.slid_expiry, to_timestamp(u.slid_ms / 1000)),
-            last_used_from = case when x.last_used_at <= to_timestamp(u.at_ms / 1000)
-              then coalesce(u.from_addr, x.last_used_from) else x.last_used_from end,
-            last_used_at = greatest(x.last_used_at, to_timestamp(u.at_ms / 1000))
+          update pat_uses as x set ${useMerged(sql.ref('u.used_at'), sql.ref('u.from_addr'), sql.ref('u.slid_to'))}
           from u where x.token_id = u.id
           returning x.token_id
         )
         insert into pat_uses as x (token_id, last_used_at, last_used_from, slid_expiry)
-        select u.id, to_timestamp(u.at_ms / 1000), u.from_addr, to_timestamp(u.slid_ms / 1000)
+        select u.id, u.used_at, u.from_addr, u.slid_to
         from u
         where not exists (select from updated where updated.token_id = u.id)
           and exists (select from personal_access_tokens p where p.id = u.id)
-        on conflict (token_id) do update set
-          slid_expiry = greatest(x.slid_expiry, excluded.slid_expiry),
-          last_used_from = case when x.last_used_at <= excluded.last_used_at
-            then coalesce(excluded.last_used_from, x.last_used_from) else x.last_used_from end,
-          last_used_at = greatest(x.last_used_at, excluded.last_used_at)`),
+        on conflict (token_id) do update set ${useMerged(sql.ref('excluded.last_used_at'), sql.ref('excluded.last_used_from'), sql.ref('excluded.slid_expiry'))}`),
 
     /**
      * The change feed (pat-cache.ts): the changes whose transaction was not visible to the snapshot
