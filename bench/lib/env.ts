@@ -58,5 +58,11 @@ export interface BenchEnv {
 
 export const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
+/** The `Authorization` of a check: a seeded PAT drawn at random, as a proxy in front of many clients sends them. */
+export const randomPatAuthorization = (env: BenchEnv) => ({ authorization: `Bearer ${pick(env.pats)}` });
+
+/** What the hello-world baseline answers (bench/baselines/hello.ts): its answers are checked for it. */
+export const HELLO_ANSWER = '"hello":"world"';
+
 /** CPU readers for interleave(): cells-auth and the given baseline process. */
 export const cpuOf = (env: BenchEnv, baseline: Served) => ({ ours: () => cpuSecondsOf(env.ours.pid), base: () => cpuSecondsOf(baseline.pid), db: env.dbCpu });

@@ -1,5 +1,5 @@
 import type { BenchEnv } from '../lib/env.ts';
-import { pick } from '../lib/env.ts';
+import { HELLO_ANSWER, randomPatAuthorization } from '../lib/env.ts';
 import { cpuSecondsOf, type Served } from '../lib/processes.ts';
 import { openLoop, type OpenLoopResult } from '../lib/open-loop.ts';
 import { rawClient } from '../lib/raw-http.ts';
@@ -12,13 +12,13 @@ export async function verifyLatency(env: BenchEnv, maxRate: number): Promise<{ r
   const rate = Math.max(1, Math.round(maxRate / 2));
   const ours = () => ({
     path: '/a/auth/verify',
-    headers: { authorization: `Bearer ${pick(env.pats)}` },
+    headers: randomPatAuthorization(env),
     good: (status: number, body: string) => status === 200 && body.includes('"active":true'),
   });
   // The same schedule against the hello world: what this machine, this generator and this rate
   // cost by themselves (a floor, reported beside the result, not subtracted from it).
   // It is sent the same header, and its answer is read as ours is (pat.ts's helloWorld).
-  const hello = () => ({ path: '/', headers: { authorization: `Bearer ${pick(env.pats)}` }, good: (status: number, body: string) => status === 200 && body.includes('"hello":"world"') });
+  const hello = () => ({ path: '/', headers: randomPatAuthorization(env), good: (status: number, body: string) => status === 200 && body.includes(HELLO_ANSWER) });
   const describe = (r: OpenLoopResult) =>
     `p50 ${r.p50.toFixed(2)} p90 ${r.p90.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} max ${r.max.toFixed(1)} ms, ${r.bad} bad${r.bad ? ` (${Object.entries(r.badReasons).map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}, generator late by up to ${r.maxSendLagMs.toFixed(1)} ms`;
   // A short warm-up at the same rate, then the measurement.

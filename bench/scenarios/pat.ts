@@ -1,6 +1,6 @@
 import type { RawRequest } from 'autocannon';
 import { interleave, type Paired } from '../lib/compare.ts';
-import { cpuOf, pick, type BenchEnv } from '../lib/env.ts';
+import { cpuOf, HELLO_ANSWER, randomPatAuthorization, type BenchEnv } from '../lib/env.ts';
 import { cannon } from '../lib/load.ts';
 import { cpuSecondsOf } from '../lib/processes.ts';
 import { ratioFigures, type Row } from '../lib/report.ts';
@@ -15,10 +15,9 @@ import { introspect } from './oidc-introspect.ts';
 // that keeps none, and reported beside the row.
 
 const ACTIVE = '"active":true';
-const HELLO = '"hello":"world"';
 
-/** Each request with a PAT drawn at random, as a proxy in front of many clients sends them. */
-const withRandomPat = (env: BenchEnv) => (req: RawRequest) => ({ ...req, headers: { authorization: `Bearer ${pick(env.pats)}` } });
+/** Each request with a PAT drawn at random. */
+const withRandomPat = (env: BenchEnv) => (req: RawRequest) => ({ ...req, headers: randomPatAuthorization(env) });
 
 /**
  * The baseline of both PAT rows. It is sent what a proxy sends us: a random PAT in `Authorization`
@@ -35,7 +34,7 @@ export function helloWorld(env: BenchEnv) {
       connections: env.sizes.connections,
       seconds: env.sizes.seconds,
       setup: withRandomPat(env),
-      verify: (body) => body.includes(HELLO),
+      verify: (body) => body.includes(HELLO_ANSWER),
     });
 }
 
