@@ -65,14 +65,16 @@ export function createMetrics(deps: { poolStats: () => PoolStats; patCache?: () 
     });
     new Counter({
       name: 'cells_auth_pat_cache_lookups_total',
-      help: 'PAT checks answered from memory (hit) or from the database (miss)',
+      help: 'PAT checks answered from memory (hit), or read from the database: not kept (miss), kept but due to be read again (due), the change feed not read in time (stale)',
       labelNames: ['result'] as const,
       registers: [registry],
       collect() {
         const s = patCache();
         this.reset();
         this.inc({ result: 'hit' }, s.hits);
-        this.inc({ result: 'miss' }, s.misses);
+        this.inc({ result: 'miss' }, s.unknown);
+        this.inc({ result: 'due' }, s.due);
+        this.inc({ result: 'stale' }, s.stale);
       },
     });
   }

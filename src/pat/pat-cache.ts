@@ -32,7 +32,7 @@ export const SETTLE_MS = FRESH_MS + 50;
  * restart's warm-up, when every client comes back at once) are not all read again in the same
  * second, five minutes later and every five minutes after that.
  */
-const MAX_AGE_MS = 5 * 60_000;
+export const MAX_AGE_MS = 5 * 60_000;
 /**
  * A kept token checked within this long of being read again is read again then, in the background
  * (pat.service.ts), while memory still answers: a token in use — a sync client's, a proxy's — is
@@ -88,14 +88,24 @@ export interface ChangeFeed {
 export interface PatCacheStats {
   size: number;
   hits: number;
+  /** Checks memory could not answer, for each reason: the sum of the three below. */
   misses: number;
+  /** The token was not kept (first seen, or evicted). */
+  unknown: number;
+  /** Kept, but its time to be read again (MAX_AGE_MS) had come without a read ahead. */
+  due: number;
+  /** The change feed was not read in time (FRESH_MS): nothing kept was trusted. */
+  stale: number;
   /** The feed was read in time: kept answers are in use. */
   fresh: boolean;
 }
 
 export interface PatCache {
-  /** A copy of the kept answer for a key (patKey), if there is one and the feed is fresh. */
-  get(key: string): KeptRow | undefined;
+  /**
+   * A copy of the kept answer for a key (patKey), if there is one and the feed is fresh. `countMiss`
+   * false: a first look whose miss the caller's lookup will count (one check, one miss).
+   */
+  get(key: string, countMiss?: boolean): KeptRow | undefined;
   /** Taken before a lookup; `set` keeps its answer only if no change arrived meanwhile. */
   ticket(): number;
   /** Keeps the row under the key, unless a change arrived since the ticket. */
@@ -160,7 +170,9 @@ export function createPatCache(deps: {
   let polling: Promise<void> | undefined;
   let lastPrune = now();
   let hits = 0;
-  let misses = 0;
+  let unknown = 0;
+  let due = 0;
+  let stale = 0;
 
   const fresh = () => freshSince !== undefined && now() - freshSince < FRESH_MS;
 
@@ -302,10 +314,18 @@ export function createPatCache(deps: {
   }
 
   return {
-    get(key) {
-      const slot = fresh() ? index.get(key) : undefined;
-      if (slot === undefined || now() > numbers[slot * STRIDE + READ_AGAIN_AT]!) {
-        misses++;
+    get(key, countMiss = true) {
+      if (!fresh()) {
+        if (countMiss) stale++;
+        return undefined;
+      }
+      const slot = index.get(key);
+      if (slot === undefined) {
+        if (countMiss) unknown++;
+        return undefined;
+      }
+      if (now() > numbers[slot * STRIDE + READ_AGAIN_AT]!) {
+        if (countMiss) due++;
         return undefined;
       }
       hits++;
@@ -356,6 +376,6 @@ export function createPatCache(deps: {
       timer = undefined;
     },
     poll,
-    stats: () => ({ size: index.size, hits, misses, fresh: fresh() }),
+    stats: () => ({ size: index.size, hits, misses: unknown + due + stale, unknown, due, stale, fresh: fresh() }),
   };
 }

@@ -247,7 +247,8 @@ export function createPatService(deps: {
     if (!isWellFormedPat(token) || usage.behind()) return undefined;
     const now = clock.now();
     const key = patKey(token);
-    const row = cache.get(key);
+    // A miss here is counted by `verify`, which the caller asks next.
+    const row = cache.get(key, false);
     if (!row || (owner !== undefined && row.login !== owner)) return undefined;
     readAhead(key);
     return accept(key, row, now, address)?.verified;

@@ -41,12 +41,16 @@ for (const kind of dbKinds()) {
     t.ok(after.hits - before.hits >= 3, `answered from memory (${after.hits - before.hits} of 5)`);
     t.equal(lookups(rec.stop()), after.misses - before.misses, 'a lookup only for a check not answered from memory');
     const other = await mintFor(ctx, alice.id, { expire: '1h' });
+    const beforeFirst = ctx.pats.cacheStats();
     const first = recordStatements();
     t.equal((await verify(url, other.token)).status, 200);
     t.equal(lookups(first.stop()), 1, 'a token not seen before: one lookup');
+    // Looked for by the fast path and then by the route: one check, one miss.
+    const afterFirst = ctx.pats.cacheStats();
+    t.equal(afterFirst.misses - beforeFirst.misses, afterFirst.stale - beforeFirst.stale + 1, 'counted once, as not kept (unless the feed was late)');
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    t.match(metrics, /cells_auth_pat_cache_lookups_total\{result="hit"\} \d+/);
+    for (const result of ['hit', 'miss', 'due', 'stale']) t.match(metrics, new RegExp(`cells_auth_pat_cache_lookups_total\\{result="${result}"\\} \\d+`));
     t.match(metrics, /cells_auth_pat_cache_fresh 1/);
   });
 

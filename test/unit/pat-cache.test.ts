@@ -1,6 +1,6 @@
 import t from 'tap';
 import pino from 'pino';
-import { createPatCache, FRESH_MS, MAX_CHANGES, type ChangeFeed, type PatChange } from '../../src/pat/pat-cache.ts';
+import { createPatCache, FRESH_MS, MAX_AGE_MS, MAX_CHANGES, type ChangeFeed, type PatChange } from '../../src/pat/pat-cache.ts';
 import type { VerifiedRow } from '../../src/pat/pat.repository.ts';
 
 // The cache's rules with a feed and a clock in the test's hands (the real feed, on both databases,
@@ -68,6 +68,36 @@ t.test('nothing is answered from memory before the feed is read, nor once it is 
   s.breakFeed(false);
   await s.cache.poll();
   t.ok(s.cache.get('d-a'), 'back once the feed is read again; the entry survived the short outage');
+});
+
+t.test('each check memory cannot answer counts once, with its reason; a first look counts no miss', async (t) => {
+  const s = setup();
+  t.teardown(() => s.cache.stop());
+  const counts = () => {
+    const { hits, misses, unknown, due, stale } = s.cache.stats();
+    return { hits, misses, unknown, due, stale };
+  };
+  t.same(counts(), { hits: 0, misses: 0, unknown: 0, due: 0, stale: 0 });
+  t.equal(s.cache.get('d-a'), undefined);
+  t.same(counts(), { hits: 0, misses: 1, unknown: 0, due: 0, stale: 1 }, 'before the first read of the feed: stale');
+  await s.cache.poll();
+  t.equal(s.cache.get('d-a', false), undefined);
+  t.same(counts(), { hits: 0, misses: 1, unknown: 0, due: 0, stale: 1 }, 'a first look whose miss another lookup counts');
+  t.equal(s.cache.get('d-a'), undefined);
+  t.same(counts(), { hits: 0, misses: 2, unknown: 1, due: 0, stale: 1 }, 'not kept');
+  s.keep('a');
+  t.ok(s.cache.get('d-a', false));
+  t.ok(s.cache.get('d-a'));
+  t.same(counts(), { hits: 2, misses: 2, unknown: 1, due: 0, stale: 1 }, 'hits count either way');
+  for (let elapsed = 0; elapsed <= MAX_AGE_MS; elapsed += 200) {
+    s.tick(200);
+    await s.cache.poll();
+  }
+  t.equal(s.cache.get('d-a'), undefined);
+  t.same(counts(), { hits: 2, misses: 3, unknown: 1, due: 1, stale: 1 }, 'kept past its time to be read again: due');
+  s.tick(FRESH_MS);
+  t.equal(s.cache.get('d-a'), undefined);
+  t.same(counts(), { hits: 2, misses: 4, unknown: 1, due: 1, stale: 2 }, 'the feed late: stale, whatever is kept');
 });
 
 t.test('a change drops the tokens it names, and every token of a user it names', async (t) => {
