@@ -4,12 +4,15 @@ import { cpuSecondsOf, type Served } from '../lib/processes.ts';
 import { openLoop, type OpenLoopResult } from '../lib/open-loop.ts';
 import { rawClient } from '../lib/raw-http.ts';
 import type { Row } from '../lib/report.ts';
+import { warmPats } from './pat.ts';
 
 // p99 under an open model at half the maximum rate measured in this run (the PAT verification
 // scenario's closed-model median): a proxy in front of busy clients, at a load with headroom.
 
 export async function verifyLatency(env: BenchEnv, maxRate: number): Promise<{ row: Row; result: OpenLoopResult }> {
   const rate = Math.max(1, Math.round(maxRate / 2));
+  // The instance idled while the first-sight instance was measured: its kept tokens as a busy proxy's are.
+  await warmPats(env);
   const ours = () => ({
     path: '/a/auth/verify',
     headers: randomPatAuthorization(env),
