@@ -96,6 +96,20 @@ export function memoryOf(pid: number): { rssMB: number; hwmMB: number } {
 
 const TICKS = 100; // USER_HZ on every Linux we run on (getconf CLK_TCK)
 
+/**
+ * Nanoseconds a process, or one of its threads, has run so far (Linux's scheduler statistics, exact
+ * to the nanosecond); 0 once it has gone. A Node process's main thread (`thread` = its pid) is its
+ * event loop: JavaScript, and the garbage collector, which runs there (--single-threaded-gc), without
+ * libuv's threads, where argon2 and RSA signing run.
+ */
+export function runNs(pid: number, thread?: number): number {
+  try {
+    return Number(readFileSync(thread === undefined ? `/proc/${pid}/schedstat` : `/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU seconds (user + system, every thread) the process has used so far. */
 export function cpuSecondsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
