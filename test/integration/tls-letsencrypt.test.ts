@@ -55,9 +55,10 @@ t.test('letsencrypt mode against Pebble: HTTP-01 validated for real, cached, ren
 
   const served = await peerCertificate(port, { ca: root, servername: 'localhost' });
   t.match(served.cert.issuer, /Pebble Intermediate CA/, 'the served certificate comes from the ACME CA');
-  t.equal(await settled(pebble.output, 'Issued certificate serial'), 1);
+  const issuedLine = 'Issued certificate serial';
+  t.equal(await settled(pebble.output, issuedLine), 1);
   // Pebble prints the serial in hex with or without a leading zero (078e…, 78e…): compare the numbers.
-  const issued = /Issued certificate serial ([0-9a-f]+)/.exec(pebble.output())?.[1];
+  const issued = new RegExp(`${issuedLine} ([0-9a-f]+)`).exec(pebble.output())?.[1];
   t.equal(issued && BigInt(`0x${issued}`), BigInt(`0x${served.cert.serialNumber}`), 'the one Pebble issued');
   t.ok(served.cert.checkHost('localhost'));
   t.equal(served.alpn, 'h2');
@@ -77,12 +78,15 @@ t.test('letsencrypt mode against Pebble: HTTP-01 validated for real, cached, ren
   t.equal(redirect.location, `https://localhost:${port}/oidc/.well-known/openid-configuration?x=1`);
 
   t.equal(await first.server.tls!.refresh(), false, 'a fresh certificate is not renewed');
-  t.equal(await settled(pebble.output, validation), 1, 'and the CA is not asked');
+  t.equal(await settled(pebble.output, issuedLine), 1, 'and the CA is not asked');
 
   // 29 days before the certificate's end (renewDays is 30), the next check renews it.
   clock.set(new Date(cachedCert.validTo).getTime() - 29 * DAY);
   t.equal(await first.server.tls!.refresh(), true, 'inside the renewal window the certificate is renewed');
-  t.equal(await settled(pebble.output, validation), 2, 'with a new HTTP-01 validation');
+  // A new certificate from the CA. Its challenge is not counted: Pebble reuses the account's valid
+  // authorization one time in a hundred even with PEBBLE_AUTHZREUSE=0 (wfe.go draws rand.Intn(100)
+  // and reuses unless it is greater than the percentage), and then validates nothing.
+  t.equal(await settled(pebble.output, issuedLine), 2, 'a new certificate issued by the CA');
   const renewed = await peerCertificate(port, { ca: root, servername: 'localhost' });
   t.not(renewed.cert.serialNumber, served.cert.serialNumber, 'the running server presents the renewed certificate, no restart');
   t.match(first.logs(), /renewing the certificate through ACME/);
@@ -91,7 +95,7 @@ t.test('letsencrypt mode against Pebble: HTTP-01 validated for real, cached, ren
   const again = await startTestServer(t, { port, config, acmeCa: pebble.directoryCa });
   const afterRestart = await peerCertificate(port, { ca: root, servername: 'localhost' });
   t.equal(afterRestart.cert.serialNumber, renewed.cert.serialNumber, 'a restart serves the cached certificate');
-  t.equal(await settled(pebble.output, validation), 2, 'without asking the CA');
+  t.equal(await settled(pebble.output, issuedLine), 2, 'without asking the CA');
   t.notMatch(again.logs(), /ordering a certificate/);
 });
 
