@@ -35,18 +35,20 @@ const STEP_SIGN_INS = { quick: 100, full: 300 };
 export async function signInSteps(env: BenchEnv): Promise<string> {
   const count = env.sizes.quick ? STEP_SIGN_INS.quick : STEP_SIGN_INS.full;
   // The database's backends, asked again before each sign-in (outside its timing): a pool may
-  // open a connection meanwhile.
+  // open a connection meanwhile, or close an idle one. A backend that ends during a request is left
+  // out of that request (its reading drops to 0: counted, it made the full run's total negative).
   let backends: number[] = [];
-  const dbNs = () => backends.reduce((sum, pid) => sum + runNs(pid), 0);
+  const dbNs = () => backends.map((pid) => runNs(pid));
+  const dbSpent = (before: number[], after: number[]) => after.reduce((sum, ns, i) => sum + (ns === 0 ? 0 : ns - before[i]!), 0);
   const measure = async (served: Served, ep: Endpoints, withDb: boolean) => {
     const spent = new Map<SignInStep, { main: number; db: number }>(SIGN_IN_STEPS.map((s) => [s, { main: 0, db: 0 }]));
     const timed: StepRunner = async (name, request) => {
       const main0 = runNs(served.pid, served.pid);
-      const db0 = withDb ? dbNs() : 0;
+      const db0 = withDb ? dbNs() : [];
       const answer = await request();
       const s = spent.get(name)!;
       s.main += runNs(served.pid, served.pid) - main0;
-      if (withDb) s.db += dbNs() - db0;
+      if (withDb) s.db += dbSpent(db0, dbNs());
       return answer;
     };
     for (let i = 0; i < count / 2; i++) await signIn(env.agent, ep, env.cheap.login, env.cheap.password);
